@@ -1,0 +1,88 @@
+/**
+ * Writes audit events as JSON log lines and into the audit_events table. Database writes are
+ * batched (one transaction per flush) so that the token path does not wait on the disk.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { redact } from '../common/redact.js';
+import { AuditEventEntity } from './audit-event.entity.js';
+import type { AuditEvent, StoredAuditEvent } from './audit.events.js';
+
+export interface AuditSettings {
+  log: boolean;
+  database: boolean;
+}
+
+export type AuditListener = (event: StoredAuditEvent) => void;
+
+const FLUSH_INTERVAL_MS = 50;
+const MAX_BATCH = 500;
+
+export class AuditService {
+  private buffer: AuditEventEntity[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly listeners = new Set<AuditListener>();
+
+  constructor(
+    private readonly dataSource: DataSource | null,
+    private readonly settings: AuditSettings,
+    private readonly writeLine: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+  ) {}
+
+  emit(event: AuditEvent): StoredAuditEvent {
+    const stored: StoredAuditEvent = {
+      id: randomUUID(),
+      time: Date.now(),
+      type: event.type,
+      outcome: event.outcome ?? (/(failed|refused|rejected|denied)$/.test(event.type) ? 'failure' : 'success'),
+      clientId: event.clientId ?? null,
+      userId: event.userId ?? null,
+      connectorId: event.connectorId ?? null,
+      reason: event.reason ? String(event.reason).slice(0, 255) : null,
+      data: event.data ? (redact(event.data) as Record<string, unknown>) : null,
+    };
+    if (this.settings.log) {
+      this.writeLine(JSON.stringify({ level: stored.outcome === 'failure' ? 'warn' : 'info', audit: true, ...stored, time: new Date(stored.time).toISOString() }));
+    }
+    if (this.settings.database && this.dataSource) {
+      this.buffer.push(Object.assign(new AuditEventEntity(), stored));
+      if (this.buffer.length >= MAX_BATCH) void this.flush();
+      else this.timer ??= setTimeout(() => void this.flush(), FLUSH_INTERVAL_MS);
+    }
+    for (const listener of this.listeners) listener(stored);
+    return stored;
+  }
+
+  /** Tests and shutdown wait for every event emitted so far to be stored. */
+  async flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const batch = this.buffer;
+    this.buffer = [];
+    this.flushing = this.flushing.then(async () => {
+      if (!batch.length || !this.dataSource?.isInitialized) return;
+      try {
+        await this.dataSource.getRepository(AuditEventEntity).insert(batch);
+      } catch (error) {
+        // Losing the trail silently would be worse than a loud log line.
+        this.writeLine(JSON.stringify({ level: 'error', msg: 'audit events could not be stored', count: batch.length, error: String(error) }));
+      }
+    });
+    return this.flushing;
+  }
+
+  onEvent(listener: AuditListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async find(filter: { type?: string; userId?: string; clientId?: string } = {}): Promise<StoredAuditEvent[]> {
+    await this.flush();
+    if (!this.dataSource) return [];
+    const rows = await this.dataSource.getRepository(AuditEventEntity).find({ where: filter, order: { time: 'ASC' } });
+    return rows as StoredAuditEvent[];
+  }
+}

@@ -1,0 +1,9 @@
+/**
+ * The config schema of every connector type, as one discriminated union on `type`.
+ * Adding a connector type: write its `<type>.config.ts` and add its schema here.
+ */
+import { z } from 'zod';
+import { devConnectorConfigSchema } from './dev/dev.config.js';
+
+export const connectorConfigSchema = z.discriminatedUnion('type', [devConnectorConfigSchema]);
+export type ConnectorConfig = z.infer<typeof connectorConfigSchema>;

@@ -1,0 +1,180 @@
+/**
+ * Introspection (RFC 7662) and revocation (RFC 7009) of JWT access tokens.
+ *
+ * oidc-provider does not store JWT access tokens and refuses to introspect or revoke them.
+ * Herald keeps protocol handling in oidc-provider and bridges the gap:
+ *
+ * - A user access token gets a "shadow" record (its payload, keyed by `jti`) when it is issued,
+ *   stored like an opaque token and tied to its grant, so revoking the grant (refresh reuse,
+ *   code reuse, logout) also deactivates it.
+ * - Client-credentials tokens (the high-volume path) get no write at issuance; their shadow is
+ *   created when they are first introspected or revoked, from the verified JWT itself.
+ * - Before oidc-provider's introspection/revocation handlers run, a JWT in the `token`
+ *   parameter is verified against Herald's keys and replaced by its `jti`; oidc-provider then
+ *   authenticates the client, applies its policies and answers as for an opaque token.
+ * - A revoked token's `jti` is remembered until it expires, so it never becomes active again.
+ */
+import { randomBytes, type KeyObject } from 'node:crypto';
+import * as querystring from 'node:querystring';
+import { compactVerify, decodeProtectedHeader } from 'jose';
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { ExpiringKeysStore } from '../storage/expiring-keys.store.js';
+import type { HeraldSigningKey } from '../tokens/signing-key.js';
+import { ROUTES } from './routes.js';
+
+const BODY_LIMIT = 56 * 1024;
+const REVOKED_PREFIX = 'revoked-jwt:';
+
+interface VerifiedAccessToken {
+  jti: string;
+  payload: Record<string, any>;
+}
+
+export class JwtIntrospectionBridge {
+  private readonly publicKeys = new Map<string, KeyObject>();
+
+  constructor(
+    private readonly issuer: string,
+    signingKeys: HeraldSigningKey[],
+    private readonly revoked: ExpiringKeysStore,
+  ) {
+    for (const key of signingKeys) this.publicKeys.set(key.kid!, key.keyObject());
+  }
+
+  /** Koa middleware registered with `provider.use`. */
+  middleware = async (ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> => {
+    const route = ctx.path === ROUTES.introspection ? 'introspection' : ctx.path === ROUTES.revocation ? 'revocation' : undefined;
+    if (!route || ctx.method !== 'POST' || !ctx.is('application/x-www-form-urlencoded')) return next();
+
+    const body = await readBody(ctx);
+    if (body === undefined) return next(); // let oidc-provider produce its own error for bad bodies
+    if (body === TOO_LARGE) {
+      ctx.status = 400;
+      ctx.body = { error: 'invalid_request', error_description: 'request body too large' };
+      return;
+    }
+    const token = typeof body.token === 'string' ? body.token : undefined;
+    let rewrittenJti: string | undefined;
+    if (token && looksLikeJwt(token)) {
+      const verified = await this.verify(token);
+      if (verified && !(await this.revoked.has(REVOKED_PREFIX + verified.jti))) {
+        const handle = await this.ensureShadow(ctx.oidc.provider, verified);
+        body.token = handle ?? unknownHandle();
+        rewrittenJti = handle ? verified.jti : undefined;
+      } else {
+        body.token = unknownHandle();
+      }
+    }
+    (ctx.req as unknown as { body: unknown }).body = body;
+    await next();
+    if (rewrittenJti && route === 'introspection' && ctx.body && typeof ctx.body === 'object' && (ctx.body as any).active) {
+      (ctx.body as Record<string, unknown>).jti = rewrittenJti;
+    }
+  };
+
+  /** Remembers a revoked JWT until it expires (oidc-provider `*.destroyed` events). */
+  async recordRevoked(jti: string, exp: number | undefined): Promise<void> {
+    await this.revoked.claim(REVOKED_PREFIX + jti, (exp ?? Math.floor(Date.now() / 1000) + 3600) * 1000);
+  }
+
+  private async verify(token: string): Promise<VerifiedAccessToken | undefined> {
+    try {
+      const { kid, typ } = decodeProtectedHeader(token);
+      if (typ !== 'at+jwt' || typeof kid !== 'string') return undefined;
+      const key = this.publicKeys.get(kid);
+      if (!key) return undefined;
+      const { payload } = await compactVerify(token, key);
+      const claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, any>;
+      if (claims.iss !== this.issuer || typeof claims.jti !== 'string') return undefined;
+      if (typeof claims.exp !== 'number' || claims.exp * 1000 <= Date.now()) return undefined;
+      return { jti: claims.jti, payload: claims };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Returns the handle oidc-provider finds the token by, or undefined if it is no longer valid. */
+  private async ensureShadow(provider: Provider, token: VerifiedAccessToken): Promise<string | undefined> {
+    const existing = await provider.AccessToken.adapter.find(token.jti);
+    if (existing) return token.jti;
+    const { payload } = token;
+    // A user token without its shadow has been revoked (its grant is gone).
+    if (payload.sub !== payload.client_id) return undefined;
+    const existingCc = await provider.ClientCredentials.adapter.find(token.jti);
+    if (existingCc) return token.jti;
+    const { iss: _iss, sub: _sub, client_id: clientId, jti, iat, exp, aud, scope, cnf, ...extra } = payload;
+    await provider.ClientCredentials.adapter.upsert(
+      jti,
+      {
+        jti,
+        kind: 'ClientCredentials',
+        iat,
+        exp,
+        clientId,
+        aud,
+        scope,
+        extra,
+        ...(cnf?.jkt ? { jkt: cnf.jkt } : {}),
+        ...(cnf?.['x5t#S256'] ? { 'x5t#S256': cnf['x5t#S256'] } : {}),
+      } as any,
+      Math.max(1, exp - Math.floor(Date.now() / 1000)),
+    );
+    return jti;
+  }
+}
+
+/** The shadow record of a freshly issued user access token (called from the JWT customizer). */
+export async function saveAccessTokenShadow(provider: Provider, token: Record<string, any>, payload: Record<string, any>): Promise<void> {
+  const { iss: _iss, sub: _sub, client_id: _clientId, jti, iat, exp, aud, scope, cnf: _cnf, authorization_details: _rar, ...extra } = payload;
+  await provider.AccessToken.adapter.upsert(
+    jti,
+    {
+      jti,
+      kind: 'AccessToken',
+      iat,
+      exp,
+      clientId: token.clientId,
+      accountId: token.accountId,
+      grantId: token.grantId,
+      sessionUid: token.sessionUid,
+      expiresWithSession: token.expiresWithSession,
+      sid: token.sid,
+      gty: token.gty,
+      aud,
+      scope,
+      extra,
+      ...(token.jkt ? { jkt: token.jkt } : {}),
+      ...(token['x5t#S256'] ? { 'x5t#S256': token['x5t#S256'] } : {}),
+    } as any,
+    Math.max(1, exp - Math.floor(Date.now() / 1000)),
+  );
+}
+
+function looksLikeJwt(value: string): boolean {
+  try {
+    return !!decodeProtectedHeader(value);
+  } catch {
+    return false;
+  }
+}
+
+function unknownHandle(): string {
+  return `unknown-${randomBytes(16).toString('base64url')}`;
+}
+
+const TOO_LARGE = Symbol('too large');
+
+async function readBody(ctx: KoaContextWithOIDC): Promise<Record<string, unknown> | typeof TOO_LARGE | undefined> {
+  const length = ctx.request.length;
+  if (length !== undefined && length > BODY_LIMIT) return undefined;
+  const chunks: Buffer[] = [];
+  let received = 0;
+  for await (const chunk of ctx.req) {
+    received += (chunk as Buffer).length;
+    if (received > BODY_LIMIT) return TOO_LARGE;
+    chunks.push(chunk as Buffer);
+  }
+  const parsed = querystring.parse(Buffer.concat(chunks).toString('utf8'));
+  return { ...parsed };
+}

@@ -1,0 +1,53 @@
+import { Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { LOADED_CONFIG } from '../config/config.module.js';
+import type { LoadedConfig } from '../config/config.loader.js';
+import { AuditService } from '../audit/audit.service.js';
+import { ClaimsService } from '../claims/claims.service.js';
+import { ClaimSnapshotStore } from '../claims/claim-snapshot.store.js';
+import { KeyStore } from '../tokens/key.store.js';
+import { UsersRepository } from '../users/users.repository.js';
+import { AccountLinker } from '../users/account-linker.js';
+import { DatabaseFlowStateStore } from '../connectors/flow-state.store.js';
+import { ConnectorRoutesController } from '../connectors/connector-routes.controller.js';
+import { TRANSFORM_RUNNER, type TransformRunner } from '../transforms/transform-runner.js';
+import { ProviderHost } from './provider-host.js';
+import { InteractionController } from './interaction/interaction.controller.js';
+import { LoginService } from './interaction/login.service.js';
+import { PendingLogins } from './interaction/pending-logins.js';
+import { AllowAllRisk, type RiskPolicy } from './interaction/risk-policy.js';
+
+export const RISK_POLICY = Symbol('RISK_POLICY');
+
+/** oidc-provider and Herald's login interaction around it. */
+@Module({
+  controllers: [InteractionController, ConnectorRoutesController],
+  providers: [
+    {
+      provide: ProviderHost,
+      inject: [LOADED_CONFIG, DataSource, KeyStore, UsersRepository, ClaimsService, AuditService],
+      useFactory: (loaded: LoadedConfig, ds: DataSource, keyStore: KeyStore, users: UsersRepository, claims: ClaimsService, audit: AuditService) =>
+        new ProviderHost({ config: loaded.config, dataSource: ds, keyStore, accounts: users, claims, audit, extraParams: ['idp_hint'] }),
+    },
+    { provide: PendingLogins, inject: [DatabaseFlowStateStore], useFactory: (flows: DatabaseFlowStateStore) => new PendingLogins(flows.scoped('pending')) },
+    { provide: RISK_POLICY, useFactory: (): RiskPolicy => new AllowAllRisk() },
+    {
+      provide: LoginService,
+      inject: [LOADED_CONFIG, AccountLinker, TRANSFORM_RUNNER, ClaimSnapshotStore, AuditService, RISK_POLICY],
+      useFactory: (loaded: LoadedConfig, linker: AccountLinker, transforms: TransformRunner, snapshots: ClaimSnapshotStore, audit: AuditService, risk: RiskPolicy) =>
+        new LoginService(loaded.config, linker, transforms, snapshots, audit, risk),
+    },
+  ],
+  exports: [ProviderHost, LoginService],
+})
+export class OAuthModule implements OnModuleInit, OnApplicationShutdown {
+  constructor(private readonly host: ProviderHost) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.host.start();
+  }
+
+  onApplicationShutdown(): void {
+    this.host.stop();
+  }
+}
