@@ -59,7 +59,7 @@ export class JwtIntrospectionBridge {
     if (token && looksLikeJwt(token)) {
       const verified = await this.verify(token);
       if (verified && !(await this.revoked.has(REVOKED_PREFIX + verified.jti))) {
-        const handle = await this.ensureShadow(ctx.oidc.provider, verified);
+        const handle = await this.ensureShadow((ctx as unknown as { app: Provider }).app, verified);
         body.token = handle ?? unknownHandle();
         rewrittenJti = handle ? verified.jti : undefined;
       } else {
