@@ -11,7 +11,7 @@ import type { HeraldConfig, SigningAlgorithm } from '../config/config.schema.js'
 import { SigningKeyEntity } from './signing-key.entity.js';
 import { generateSigningKey } from './key-generation.js';
 import { openPrivateJwk, sealPrivateJwk } from './key-crypto.js';
-import { HeraldSigningKey } from './signing-key.js';
+import type { HeraldSigningKey } from './signing-key.js';
 
 /** Clock skew that verifiers may allow, added to a retired key's publication. */
 const RETIREMENT_LEEWAY_MS = 5 * 60 * 1000;
@@ -110,6 +110,8 @@ export class KeyStore {
    * that the newest key is the one that signs.
    */
   async loadSigningKeys(): Promise<HeraldSigningKey[]> {
+    // Loaded lazily: the CLI's key commands should not pull in oidc-provider.
+    const { HeraldSigningKey } = await import('./signing-key.js');
     const now = Date.now();
     const keys = (await this.repo.find())
       .filter((key) => key.retireAt === null || key.retireAt > now)

@@ -24,8 +24,8 @@ describe('client credentials, discovery and JWT access tokens', () => {
   const jwks = () => createRemoteJWKSet(new URL(`${herald.issuer}/jwks`));
 
   test('OpenID and RFC 8414 discovery describe the server', async () => {
-    const openid = await (await fetch(`${herald.issuer}/.well-known/openid-configuration`)).json();
-    const rfc8414 = await (await fetch(`${herald.issuer}/.well-known/oauth-authorization-server`)).json();
+    const openid: any = await (await fetch(`${herald.issuer}/.well-known/openid-configuration`)).json();
+    const rfc8414: any = await (await fetch(`${herald.issuer}/.well-known/oauth-authorization-server`)).json();
     expect(openid.issuer).toBe(herald.issuer);
     expect(rfc8414.issuer).toBe(herald.issuer);
     expect(openid.response_types_supported).toEqual(['code']);
@@ -41,7 +41,7 @@ describe('client credentials, discovery and JWT access tokens', () => {
 
   test('JWKS publishes public keys only', async () => {
     const response = await fetch(`${herald.issuer}/jwks`);
-    const { keys } = await response.json();
+    const { keys } = (await response.json()) as any;
     expect(keys.length).toBeGreaterThanOrEqual(2);
     for (const key of keys) {
       expect(key.kid).toEqual(expect.any(String));
@@ -104,22 +104,22 @@ describe('client credentials, discovery and JWT access tokens', () => {
   ])('%s is refused with %s', async (_label, params, error) => {
     const response = await tokenRequest({ grant_type: 'client_credentials', ...params });
     expect(response.status).toBe(400);
-    expect((await response.json()).error).toBe(error);
+    expect(((await response.json()) as any).error).toBe(error);
   });
 
   test('an API the client may not use is invalid_target', async () => {
     const response = await tokenRequest({ grant_type: 'client_credentials', scope: 'invoices' }, SECRET, 'svc-one');
     expect(response.status).toBe(400);
-    expect((await response.json()).error).toMatch(/^invalid_(target|scope)$/);
+    expect(((await response.json()) as any).error).toMatch(/^invalid_(target|scope)$/);
   });
 
   test('a wrong secret and an unknown client are invalid_client, audited as token.refused', async () => {
     const wrong = await tokenRequest({ grant_type: 'client_credentials', scope: 'trades:read' }, `${SECRET}x`);
     expect(wrong.status).toBe(401);
-    expect((await wrong.json()).error).toBe('invalid_client');
+    expect(((await wrong.json()) as any).error).toBe('invalid_client');
     const unknown = await tokenRequest({ grant_type: 'client_credentials' }, SECRET, 'nobody');
     expect(unknown.status).toBe(401);
-    expect((await unknown.json()).error).toBe('invalid_client');
+    expect(((await unknown.json()) as any).error).toBe('invalid_client');
     const refused = await herald.audit.find({ type: 'token.refused' });
     expect(refused.some((event) => event.reason === 'invalid_client' && event.clientId === 'svc')).toBe(true);
     // No secret reaches the audit trail.
