@@ -11,6 +11,8 @@ import { UiModule } from './ui/ui.module.js';
 import { ConnectorsModule } from './connectors/connectors.module.js';
 import { TransformsModule } from './transforms/transforms.module.js';
 import { OAuthModule } from './oauth/oauth.module.js';
+import { AuthModule } from './auth/auth.module.js';
+import { AdminModule } from './admin/admin.module.js';
 import { HealthController } from './health/health.controller.js';
 
 @Module({})
@@ -29,6 +31,8 @@ export class AppModule {
         ConnectorsModule,
         TransformsModule,
         OAuthModule,
+        AuthModule,
+        AdminModule,
       ],
       controllers: [HealthController],
     };

@@ -46,6 +46,7 @@ export async function createHerald(loaded: LoadedConfig, options: HeraldOptions 
 
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(loaded, options), new ExpressAdapter(expressApp), {
     bodyParser: false,
+    abortOnError: false,
     logger: options.logLevels ?? (options.quiet ? ['error'] : ['error', 'warn', 'log']),
   });
   app.enableShutdownHooks();

@@ -8,6 +8,7 @@ import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { heraldConfigSchema, type HeraldConfig } from './config.schema.js';
 import { ConfigError, dottedPath, type ConfigProblem } from './config.errors.js';
 import { interpolate, type InterpolationProblem } from './interpolate.js';
+import { builtinApis } from './builtin-apis.js';
 
 export const CONFIG_FILE_NAME = 'herald.yaml';
 
@@ -88,6 +89,7 @@ export function validateConfig(raw: unknown, context: Partial<ValidationContext>
   }
   const config = result.data;
   config.issuer = config.issuer.replace(/\/+$/, '');
+  config.apis.push(...builtinApis(config.issuer));
   return { config, configDir, file };
 }
 

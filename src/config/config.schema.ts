@@ -8,6 +8,7 @@ import { connectorConfigSchema } from '../connectors/connector-config.schema.js'
 import { claimProviderConfigSchema } from '../claims/claim-provider.config.js';
 import { transformsConfigSchema } from '../transforms/transforms.config.js';
 import { scimConfigSchema } from '../users/scim/scim.config.js';
+import { BUILTIN_API_IDS, BUILTIN_SCOPES } from './builtin-apis.js';
 
 export const SIGNING_ALGORITHMS = ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'] as const;
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
@@ -274,11 +275,13 @@ export type HeraldConfig = z.infer<typeof heraldConfigSchema>;
 /** References between sections: ids that must exist, scopes owned once, secrets where needed. */
 function checkCrossReferences(config: z.infer<z.ZodObject<any>>, ctx: z.RefinementCtx): void {
   const cfg = config as unknown as HeraldConfig;
-  const apiIds = new Set<string>();
-  const scopeOwner = new Map<string, string>();
+  const apiIds = new Set<string>(BUILTIN_API_IDS);
+  const scopeOwner = new Map<string, string>(Object.entries(BUILTIN_SCOPES));
   const identifiers = new Set<string>();
   cfg.apis.forEach((api, i) => {
-    if (apiIds.has(api.id)) ctx.addIssue({ code: 'custom', path: ['apis', i, 'id'], message: `duplicate API id "${api.id}"` });
+    if ((BUILTIN_API_IDS as readonly string[]).includes(api.id))
+      ctx.addIssue({ code: 'custom', path: ['apis', i, 'id'], message: `"${api.id}" is the id of an API Herald serves itself` });
+    else if (apiIds.has(api.id)) ctx.addIssue({ code: 'custom', path: ['apis', i, 'id'], message: `duplicate API id "${api.id}"` });
     apiIds.add(api.id);
     if (identifiers.has(api.identifier))
       ctx.addIssue({ code: 'custom', path: ['apis', i, 'identifier'], message: `duplicate API identifier "${api.identifier}"` });

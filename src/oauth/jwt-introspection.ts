@@ -33,6 +33,8 @@ interface VerifiedAccessToken {
 
 export class JwtIntrospectionBridge {
   private readonly publicKeys = new Map<string, KeyObject>();
+  /** Revocations recorded during a request; the response waits for them (no window of re-activation). */
+  private readonly pendingRevocations = new Map<string, Promise<void>>();
 
   constructor(
     private readonly issuer: string,
@@ -68,14 +70,21 @@ export class JwtIntrospectionBridge {
     }
     (ctx.req as unknown as { body: unknown }).body = body;
     await next();
+    if (rewrittenJti && this.pendingRevocations.has(rewrittenJti)) {
+      await this.pendingRevocations.get(rewrittenJti);
+      this.pendingRevocations.delete(rewrittenJti);
+    }
     if (rewrittenJti && route === 'introspection' && ctx.body && typeof ctx.body === 'object' && (ctx.body as any).active) {
       (ctx.body as Record<string, unknown>).jti = rewrittenJti;
     }
   };
 
   /** Remembers a revoked JWT until it expires (oidc-provider `*.destroyed` events). */
-  async recordRevoked(jti: string, exp: number | undefined): Promise<void> {
-    await this.revoked.claim(REVOKED_PREFIX + jti, (exp ?? Math.floor(Date.now() / 1000) + 3600) * 1000);
+  recordRevoked(jti: string, exp: number | undefined): Promise<void> {
+    const recorded = this.revoked.claim(REVOKED_PREFIX + jti, (exp ?? Math.floor(Date.now() / 1000) + 3600) * 1000).then(() => undefined);
+    this.pendingRevocations.set(jti, recorded);
+    void recorded.then(() => setTimeout(() => this.pendingRevocations.delete(jti), 5000).unref());
+    return recorded;
   }
 
   private async verify(token: string): Promise<VerifiedAccessToken | undefined> {

@@ -4,6 +4,7 @@
  * instance polls the key table and picks up the new keys within keys.refreshIntervalSeconds.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { KeyObject } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import type { DataSource } from 'typeorm';
 import type { HeraldConfig } from '../config/config.schema.js';
@@ -41,6 +42,7 @@ export class ProviderHost {
   private readonly settings: SettingsStore;
   private readonly expiringKeys: ExpiringKeysStore;
   private readonly listeners: Array<(provider: Provider) => void> = [];
+  private verificationKeys = new Map<string, KeyObject>();
 
   constructor(private readonly deps: ProviderHostDependencies) {
     this.policy = new ResourcePolicy(deps.config);
@@ -75,6 +77,11 @@ export class ProviderHost {
     if (this.provider) listener(this.provider);
   }
 
+  /** Public key of a published signing key, for verifying Herald's own tokens. */
+  verificationKey(kid: string): KeyObject | undefined {
+    return this.verificationKeys.get(kid);
+  }
+
   /** Rebuilds the provider if the key set changed in the database; returns whether it did. */
   async refreshKeys(): Promise<boolean> {
     await this.deps.keyStore.prune();
@@ -104,6 +111,7 @@ export class ProviderHost {
     for (const middleware of this.deps.middleware ?? []) provider.use(middleware);
     attachAuditListeners(provider, this.deps.audit, bridge);
     for (const listener of this.listeners) listener(provider);
+    this.verificationKeys = new Map(signingKeys.map((key) => [key.kid!, key.keyObject()]));
     this.provider = provider;
     this.handler = provider.callback() as unknown as Handler;
   }

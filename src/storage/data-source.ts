@@ -48,11 +48,15 @@ export function buildDataSourceOptions(settings: DataSourceSettings): DataSource
       },
     };
   }
+  // `?schema=<name>` in the URL selects a PostgreSQL schema (TypeORM's `schema` option).
+  const parsed = new URL(settings.url);
+  const urlSchema = parsed.searchParams.get('schema') ?? undefined;
+  parsed.searchParams.delete('schema');
   return {
     ...common,
     type: 'postgres',
-    url: settings.url,
-    schema: settings.schema,
+    url: parsed.href,
+    schema: settings.schema ?? urlSchema,
     extra: { max: 10, connectionTimeoutMillis: 5000 },
   };
 }
@@ -60,8 +64,9 @@ export function buildDataSourceOptions(settings: DataSourceSettings): DataSource
 export async function openDataSource(settings: DataSourceSettings): Promise<DataSource> {
   const dataSource = new DataSource(buildDataSourceOptions(settings));
   await dataSource.initialize();
-  if (settings.schema && dataSource.options.type === 'postgres') {
-    await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${settings.schema.replace(/"/g, '')}"`);
+  const schema = (dataSource.options as { schema?: string }).schema;
+  if (schema && dataSource.options.type === 'postgres') {
+    await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${schema.replace(/"/g, '')}"`);
   }
   await dataSource.runMigrations({ transaction: 'each' });
   return dataSource;

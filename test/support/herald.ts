@@ -54,9 +54,11 @@ export async function startHerald(build: (issuer: string) => HeraldConfigInput, 
     const url = postgresUrl();
     if (!url) throw new Error('HERALD_TEST_POSTGRES_URL is not set');
     const schema = `herald_test_${randomBytes(6).toString('hex')}`;
-    database = { url, schema };
+    const withSchema = new URL(url);
+    withSchema.searchParams.set('schema', schema);
+    database = { url: withSchema.href, schema };
     cleanup = async () => {
-      const admin = new DataSource({ type: 'postgres', url });
+      const admin = new DataSource({ type: 'postgres', url: url.split('?')[0] });
       await admin.initialize();
       await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await admin.destroy();
@@ -70,7 +72,7 @@ export async function startHerald(build: (issuer: string) => HeraldConfigInput, 
   raw.storage = { ...(raw.storage ?? {}), url: database.url };
   raw.audit = { log: false, ...(raw.audit ?? {}) };
   const loaded = validateConfig(raw, { configDir: options.configDir ?? resolve('config'), env: options.env ?? {} });
-  const instance = await createHerald(loaded, { port, host: '127.0.0.1', quiet: true, databaseSchema: database.schema, logLevels: ['error'] });
+  const instance = await createHerald(loaded, { port, host: '127.0.0.1', quiet: true, logLevels: ['error'] });
   const dataSource = instance.app.get(DataSource);
   const audit = instance.app.get(AuditService);
   return {
