@@ -20,6 +20,7 @@ import type { Request, Response } from 'express';
 import type { AuditEventType } from '../audit/audit.events.js';
 import type { ConnectorConfig } from './connector-config.schema.js';
 import type { PageOptions, RenderedPage } from '../ui/layout.js';
+import type { UpstreamProtocol } from './upstream-protocol.js';
 
 export type ConnectorType = ConnectorConfig['type'];
 
@@ -38,12 +39,8 @@ export interface UpstreamIdentity {
   acr?: string;
   /** Seconds since epoch when the upstream authenticated the user. */
   authTime?: number;
-  /**
-   * Protocol-specific input for transforms, e.g. `{ kind: 'oidc', idToken, userinfo }`,
-   * `{ kind: 'saml', nameId, nameIdFormat, attributes, issuer, authnContext }`,
-   * `{ kind: 'wallet', credentialType, issuer, claims }`.
-   */
-  protocol: Record<string, unknown> & { kind: string };
+  /** Protocol-specific input for transforms (see upstream-protocol.ts). */
+  protocol: UpstreamProtocol;
   /** Connector-private data kept server-side (SAML SessionIndex for logout…); never sent anywhere. */
   private?: Record<string, unknown>;
 }

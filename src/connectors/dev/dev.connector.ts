@@ -27,7 +27,7 @@ export function identityFromDevClaims(claims: Record<string, unknown>): Upstream
     attributes: claims,
     amr: ['dev'],
     authTime: Math.floor(Date.now() / 1000),
-    protocol: { kind: 'oidc', idToken: claims, userinfo: {} },
+    protocol: { kind: 'oidc', issuer: 'dev', idToken: claims, userinfo: {} },
   };
 }
 
