@@ -12,7 +12,7 @@ import type { AccountReader } from '../users/account-attributes.js';
 import { TypeOrmAdapter } from './typeorm.adapter.js';
 import { ResourcePolicy } from './resource-policy.js';
 import { ROUTES } from './routes.js';
-import { standardClaims, STANDARD_SCOPE_CLAIMS } from './standard-claims.js';
+import { standardClaims, STANDARD_SCOPE_CLAIMS } from '../users/standard-claims.js';
 import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './pages.js';
 import { RESERVED_CLAIMS } from '../claims/reserved-claims.js';
 import { saveAccessTokenShadow } from './jwt-introspection.js';

@@ -3,6 +3,8 @@
  * core), `name.givenName`, `enterprise.department`, `custom.locations`, or a full SCIM URN
  * (`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department`).
  */
+import { standardClaims } from './standard-claims.js';
+
 export const ENTERPRISE_URN = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 /** Entra accepts custom attributes only under urn:ietf:params:scim:schemas:extension:<Name>:2.0:User. */
 export const HERALD_EXTENSION_URN = 'urn:ietf:params:scim:schemas:extension:herald:2.0:User';
@@ -48,5 +50,8 @@ export function readAccountAttribute(account: Account, path: string): { value: u
     const value = dig(root, parts);
     if (value !== undefined && value !== null) return { value: structuredClone(value), path: `${section}.${parts.join('.')}` };
   }
+  // OpenID Connect claim names (given_name, email…) map onto the SCIM-shaped account.
+  const standard = standardClaims(account)[path];
+  if (standard !== undefined) return { value: structuredClone(standard), path: `oidc.${path}` };
   return undefined;
 }

@@ -2,7 +2,7 @@
  * OpenID Connect standard claims (Core §5.1) from a Herald account, and which scope releases
  * which of them (Core §5.4).
  */
-import type { Account } from '../users/account-attributes.js';
+import type { Account } from './account-attributes.js';
 
 export const STANDARD_SCOPE_CLAIMS = {
   openid: ['sub'],
