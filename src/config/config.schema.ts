@@ -267,7 +267,15 @@ export const heraldConfigSchema = z
     ui: uiSchema.default(uiSchema.parse({})).describe('Login page look.'),
   })
   .strict()
-  .superRefine(checkCrossReferences);
+  .superRefine((config, ctx) => {
+    // zod runs refinements even when fields already failed; cross-references are only
+    // meaningful on a structurally valid document, and must never crash on a broken one.
+    try {
+      checkCrossReferences(config, ctx);
+    } catch {
+      /* the structural issues are reported already */
+    }
+  });
 
 export type HeraldConfigInput = z.input<typeof heraldConfigSchema>;
 export type HeraldConfig = z.infer<typeof heraldConfigSchema>;
@@ -343,7 +351,7 @@ function checkCrossReferences(config: z.infer<z.ZodObject<any>>, ctx: z.Refineme
     if (client.grantTypes.includes('authorization_code') && client.redirectUris.length === 0)
       ctx.addIssue({ code: 'custom', path: ['clients', i, 'redirectUris'], message: 'expected at least one redirect URI for authorization_code' });
     client.redirectUris.forEach((uri, j) => {
-      if (new URL(uri).hash) ctx.addIssue({ code: 'custom', path: ['clients', i, 'redirectUris', j], message: 'redirect URIs must not contain a fragment' });
+      if (URL.parse(uri)?.hash) ctx.addIssue({ code: 'custom', path: ['clients', i, 'redirectUris', j], message: 'redirect URIs must not contain a fragment' });
     });
     client.scopes?.forEach((scope, j) => {
       if (!scopeOwner.has(scope) && !(OIDC_SCOPES as readonly string[]).includes(scope))

@@ -52,12 +52,14 @@ export function buildDataSourceOptions(settings: DataSourceSettings): DataSource
   const parsed = new URL(settings.url);
   const urlSchema = parsed.searchParams.get('schema') ?? undefined;
   parsed.searchParams.delete('schema');
+  const schema = settings.schema ?? urlSchema;
   return {
     ...common,
     type: 'postgres',
     url: parsed.href,
-    schema: settings.schema ?? urlSchema,
-    extra: { max: 10, connectionTimeoutMillis: 5000 },
+    schema,
+    // search_path too, so that raw SQL (health checks, sweeps) sees the same schema.
+    extra: { max: 10, connectionTimeoutMillis: 5000, ...(schema ? { options: `-c search_path="${schema.replace(/"/g, '')}",public` } : {}) },
   };
 }
 
