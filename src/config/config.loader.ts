@@ -127,6 +127,5 @@ function applyEnvOverrides(value: unknown, env: NodeJS.ProcessEnv): unknown {
   if (env.PORT) section('server').port = Number(env.PORT);
   if (env.HOST) section('server').host = env.HOST;
   if (env.DATABASE_URL) section('storage').url = env.DATABASE_URL;
-  if (env.REDIS_URL) section('storage').redisUrl = env.REDIS_URL;
   return config;
 }

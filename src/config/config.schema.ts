@@ -194,10 +194,6 @@ export const storageSchema = z
       .describe(
         'Database URL: sqlite:<path> (embedded, default) or postgres://… (production). Env DATABASE_URL overrides.',
       ),
-    redisUrl: z
-      .string()
-      .optional()
-      .describe('Redis URL for state shared across instances (replay caches); env REDIS_URL overrides.'),
   })
   .strict();
 
