@@ -18,6 +18,7 @@ import { buildProvider } from './provider.factory.js';
 import { ResourcePolicy } from './resource-policy.js';
 import { JwtIntrospectionBridge } from './jwt-introspection.js';
 import { attachAuditListeners } from './provider-audit.js';
+import { providerSecurityHeaders } from './provider-security-headers.js';
 
 export interface ProviderHostDependencies {
   config: HeraldConfig;
@@ -107,6 +108,7 @@ export class ProviderHost {
       extraParams: this.deps.extraParams,
     });
     const bridge = new JwtIntrospectionBridge(config.issuer, signingKeys, this.expiringKeys);
+    provider.use(providerSecurityHeaders as any);
     provider.use(bridge.middleware as any);
     for (const middleware of this.deps.middleware ?? []) provider.use(middleware);
     attachAuditListeners(provider, this.deps.audit, bridge);

@@ -199,3 +199,36 @@ describe('authorization code flow', () => {
     }
   });
 });
+
+describe('pages rendered by the authorization server', () => {
+  let herald: TestHerald;
+  beforeAll(async () => {
+    herald = await startHerald((issuer) => ({
+      ...baseConfig(issuer),
+      clients: [{ id: 'web', secret: SECRET, redirectUris: [REDIRECT], grantTypes: ['authorization_code'], apis: ['trading'] }],
+      connectors: [{ type: 'dev', id: 'dev', name: 'Dev' }],
+    }));
+  });
+  afterAll(() => herald?.stop());
+
+  test('error pages cannot be framed and leak nothing', async () => {
+    const response = await fetch(`${herald.issuer}/authorize?client_id=unknown&response_type=code&redirect_uri=http://evil.example/&scope=openid`, { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('location')).toBeNull();
+    expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    const body = await response.text();
+    expect(body).toContain('invalid_client');
+    expect(body).not.toMatch(/at .+\.(js|ts):\d+/);
+  });
+
+  test('the login page cannot be framed', async () => {
+    const browser = new TestBrowser();
+    const start = new URL(`${herald.issuer}/authorize`);
+    start.search = new URLSearchParams({ client_id: 'web', response_type: 'code', redirect_uri: REDIRECT, scope: 'openid', state: 's', nonce: 'n' }).toString();
+    const page = await browser.go(start.href);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+  });
+});
