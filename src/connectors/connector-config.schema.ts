@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { devConnectorConfigSchema } from './dev/dev.config.js';
+import { oidcConnectorConfigSchema } from './oidc/oidc.config.js';
 
-export const connectorConfigSchema = z.discriminatedUnion('type', [devConnectorConfigSchema]);
+export const connectorConfigSchema = z.discriminatedUnion('type', [devConnectorConfigSchema, oidcConnectorConfigSchema]);
 export type ConnectorConfig = z.infer<typeof connectorConfigSchema>;

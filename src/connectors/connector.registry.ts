@@ -5,9 +5,11 @@
 import type { Connector, ConnectorFactory, ConnectorServices, ConnectorType } from './connector.js';
 import type { ConnectorConfig } from './connector-config.schema.js';
 import { createDevConnector } from './dev/dev.connector.js';
+import { createOidcConnector } from './oidc/oidc.connector.js';
 
 const FACTORIES: { [T in ConnectorType]: ConnectorFactory<Extract<ConnectorConfig, { type: T }>> } = {
   dev: createDevConnector,
+  oidc: createOidcConnector,
 };
 
 export class ConnectorRegistry {
