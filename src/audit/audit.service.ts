@@ -15,6 +15,28 @@ export interface AuditSettings {
 
 export type AuditListener = (event: StoredAuditEvent) => void;
 
+const COLUMNS = ['id', 'time', 'type', 'outcome', 'client_id', 'user_id', 'connector_id', 'reason', 'data'] as const;
+
+/**
+ * One multi-row INSERT per flush, straight to the driver: TypeORM's entity insert costs more CPU
+ * than the rest of the audit path together (measured on the client-credentials benchmark).
+ */
+async function insertBatch(dataSource: DataSource, batch: AuditEventEntity[]): Promise<void> {
+  const postgres = dataSource.options.type === 'postgres';
+  const schema = (dataSource.options as { schema?: string }).schema;
+  const table = postgres && schema ? `"${schema.replace(/"/g, '')}"."audit_events"` : 'audit_events';
+  const params: unknown[] = [];
+  const rows = batch.map((event) => {
+    const values = [event.id, event.time, event.type, event.outcome, event.clientId, event.userId, event.connectorId, event.reason, event.data === null ? null : JSON.stringify(event.data)];
+    const placeholders = values.map((value) => {
+      params.push(value);
+      return postgres ? `$${params.length}` : '?';
+    });
+    return `(${placeholders.join(', ')})`;
+  });
+  await dataSource.query(`INSERT INTO ${table} (${COLUMNS.join(', ')}) VALUES ${rows.join(', ')}`, params);
+}
+
 const FLUSH_INTERVAL_MS = 50;
 const MAX_BATCH = 500;
 
@@ -65,7 +87,7 @@ export class AuditService {
     this.flushing = this.flushing.then(async () => {
       if (!batch.length || !this.dataSource?.isInitialized) return;
       try {
-        await this.dataSource.getRepository(AuditEventEntity).insert(batch);
+        await insertBatch(this.dataSource, batch);
       } catch (error) {
         // Losing the trail silently would be worse than a loud log line.
         this.writeLine(JSON.stringify({ level: 'error', msg: 'audit events could not be stored', count: batch.length, error: String(error) }));

@@ -16,6 +16,8 @@ export class ResourcePolicy {
   private readonly apiById = new Map<string, ApiConfig>();
   private readonly apiByScope = new Map<string, ApiConfig>();
   private readonly clients = new Map<string, ClientConfig>();
+  /** Resource server descriptions per (client, API): computed once, asked on every token. */
+  private readonly serverInfo = new Map<string, ResourceServer>();
 
   constructor(private readonly config: HeraldConfig) {
     for (const api of config.apis) {
@@ -76,14 +78,20 @@ export class ResourcePolicy {
     for (const scope of this.requestedApiScopes(ctx)) {
       if (!api.scopes.includes(scope)) throw new errors.InvalidScope('requested scope is not owned by the requested resource', scope);
     }
-    const clientConfig = this.clients.get(client.clientId)!;
-    const allowed = new Set(this.allowedScopes(clientConfig));
-    return {
-      scope: api.scopes.filter((scope) => allowed.has(scope)).join(' '),
-      audience: api.identifier,
-      accessTokenTTL: api.accessTokenTtl,
-      accessTokenFormat: 'jwt',
-      jwt: { sign: { alg: api.signingAlg ?? this.config.keys.defaultAlgorithm } },
-    } as ResourceServer;
+    const cacheKey = `${client.clientId}\u0000${api.id}`;
+    let info = this.serverInfo.get(cacheKey);
+    if (!info) {
+      const allowed = new Set(this.allowedScopes(this.clients.get(client.clientId)!));
+      info = {
+        scope: api.scopes.filter((scope) => allowed.has(scope)).join(' '),
+        audience: api.identifier,
+        accessTokenTTL: api.accessTokenTtl,
+        accessTokenFormat: 'jwt',
+        jwt: { sign: { alg: api.signingAlg ?? this.config.keys.defaultAlgorithm } },
+      } as ResourceServer;
+      this.serverInfo.set(cacheKey, info);
+    }
+    // oidc-provider keeps a reference to what it gets: hand out a copy.
+    return { ...info, jwt: { sign: { ...(info.jwt!.sign as object) } } } as ResourceServer;
   };
 }
