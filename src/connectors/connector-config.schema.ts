@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { devConnectorConfigSchema } from './dev/dev.config.js';
 import { oidcConnectorConfigSchema } from './oidc/oidc.config.js';
+import { samlConnectorConfigSchema } from './saml/saml.config.js';
 
-export const connectorConfigSchema = z.discriminatedUnion('type', [devConnectorConfigSchema, oidcConnectorConfigSchema]);
+export const connectorConfigSchema = z.discriminatedUnion('type', [devConnectorConfigSchema, oidcConnectorConfigSchema, samlConnectorConfigSchema]);
 export type ConnectorConfig = z.infer<typeof connectorConfigSchema>;

@@ -6,10 +6,12 @@ import type { Connector, ConnectorFactory, ConnectorServices, ConnectorType } fr
 import type { ConnectorConfig } from './connector-config.schema.js';
 import { createDevConnector } from './dev/dev.connector.js';
 import { createOidcConnector } from './oidc/oidc.connector.js';
+import { createSamlConnector } from './saml/saml.connector.js';
 
 const FACTORIES: { [T in ConnectorType]: ConnectorFactory<Extract<ConnectorConfig, { type: T }>> } = {
   dev: createDevConnector,
   oidc: createOidcConnector,
+  saml: createSamlConnector,
 };
 
 export class ConnectorRegistry {
