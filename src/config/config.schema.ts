@@ -95,7 +95,12 @@ export const apiSchema = z
   .strict();
 export type ApiConfig = z.infer<typeof apiSchema>;
 
-export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+export const GRANT_TYPES = [
+  'authorization_code',
+  'refresh_token',
+  'client_credentials',
+  'urn:ietf:params:oauth:grant-type:token-exchange',
+] as const;
 
 const jwkSchema = z.record(z.string(), z.unknown());
 
@@ -140,6 +145,16 @@ export const clientSchema = z
       .optional()
       .describe('Ids of the connectors this client\'s users may sign in with; default: all.'),
     firstParty: z.boolean().default(false).describe('First-party clients skip the consent page.'),
+    tokenExchange: z
+      .object({
+        subjectApis: z
+          .array(identifier)
+          .min(1)
+          .describe('Ids of the APIs whose access tokens this client may exchange (RFC 8693) for tokens to its own `apis`.'),
+      })
+      .strict()
+      .optional()
+      .describe('Token exchange (delegation): requires the token-exchange grant type.'),
     idTokenSigningAlg: z
       .enum(SIGNING_ALGORITHMS)
       .default('RS256')
@@ -348,6 +363,14 @@ function checkCrossReferences(config: z.infer<z.ZodObject<any>>, ctx: z.Refineme
       ctx.addIssue({ code: 'custom', path: ['clients', i, 'redirectUris'], message: 'expected at least one redirect URI for authorization_code' });
     client.redirectUris.forEach((uri, j) => {
       if (URL.parse(uri)?.hash) ctx.addIssue({ code: 'custom', path: ['clients', i, 'redirectUris', j], message: 'redirect URIs must not contain a fragment' });
+    });
+    const exchanges = client.grantTypes.includes('urn:ietf:params:oauth:grant-type:token-exchange');
+    if (exchanges && !client.tokenExchange)
+      ctx.addIssue({ code: 'custom', path: ['clients', i, 'tokenExchange'], message: 'expected tokenExchange.subjectApis for the token-exchange grant type' });
+    if (client.tokenExchange && !exchanges)
+      ctx.addIssue({ code: 'custom', path: ['clients', i, 'grantTypes'], message: 'tokenExchange needs the urn:ietf:params:oauth:grant-type:token-exchange grant type' });
+    client.tokenExchange?.subjectApis.forEach((api, j) => {
+      if (!apiIds.has(api)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'tokenExchange', 'subjectApis', j], message: `unknown API id "${api}"` });
     });
     client.scopes?.forEach((scope, j) => {
       if (!scopeOwner.has(scope) && !(OIDC_SCOPES as readonly string[]).includes(scope))

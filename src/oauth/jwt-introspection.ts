@@ -87,6 +87,18 @@ export class JwtIntrospectionBridge {
     return recorded;
   }
 
+  /**
+   * The payload of an active Herald access token: valid signature, not expired, not revoked,
+   * and — for user tokens — its grant still alive (its shadow record exists).
+   */
+  async verifyActive(provider: Provider, token: string): Promise<Record<string, any> | undefined> {
+    if (!looksLikeJwt(token)) return undefined;
+    const verified = await this.verify(token);
+    if (!verified || (await this.revoked.has(REVOKED_PREFIX + verified.jti))) return undefined;
+    const handle = await this.ensureShadow(provider, verified);
+    return handle ? verified.payload : undefined;
+  }
+
   private async verify(token: string): Promise<VerifiedAccessToken | undefined> {
     try {
       const { kid, typ } = decodeProtectedHeader(token);

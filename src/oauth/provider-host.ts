@@ -19,6 +19,8 @@ import { ResourcePolicy } from './resource-policy.js';
 import { JwtIntrospectionBridge } from './jwt-introspection.js';
 import { attachAuditListeners } from './provider-audit.js';
 import { providerSecurityHeaders } from './provider-security-headers.js';
+import { rfcErrorCodes } from './rfc-error-codes.js';
+import { TOKEN_EXCHANGE_GRANT, TOKEN_EXCHANGE_PARAMS, tokenExchangeHandler } from './grants/token-exchange.grant.js';
 
 export interface ProviderHostDependencies {
   config: HeraldConfig;
@@ -108,7 +110,9 @@ export class ProviderHost {
       extraParams: this.deps.extraParams,
     });
     const bridge = new JwtIntrospectionBridge(config.issuer, signingKeys, this.expiringKeys);
+    provider.registerGrantType(TOKEN_EXCHANGE_GRANT, tokenExchangeHandler(config, this.policy, bridge, this.deps.accounts) as any, TOKEN_EXCHANGE_PARAMS);
     provider.use(providerSecurityHeaders as any);
+    provider.use(rfcErrorCodes as any);
     provider.use(bridge.middleware as any);
     for (const middleware of this.deps.middleware ?? []) provider.use(middleware);
     attachAuditListeners(provider, this.deps.audit, bridge);

@@ -32,6 +32,13 @@ export class ResourcePolicy {
     return this.apiByIdentifier.get(identifier);
   }
 
+  /** The one API that owns all these scopes, if there is exactly one. */
+  apiOwningScopes(scopes: string[]): ApiConfig | undefined {
+    const owners = new Set(scopes.filter((scope) => !OIDC_SCOPE_SET.has(scope)).map((scope) => this.apiByScope.get(scope)));
+    if (owners.size !== 1) return undefined;
+    return [...owners][0];
+  }
+
   /** Scopes a client may ask for: its allow-list, or the OIDC scopes and its APIs' scopes. */
   allowedScopes(client: ClientConfig): string[] {
     if (client.scopes) return client.scopes;

@@ -172,3 +172,30 @@ describe('client credentials, discovery and JWT access tokens', () => {
     expect(body).not.toMatch(/at .*\.js/);
   });
 });
+
+describe('grant types a client is not registered for', () => {
+  let herald: TestHerald;
+  beforeAll(async () => {
+    herald = await startHerald((issuer) => ({
+      ...baseConfig(issuer),
+      clients: [{ id: 'web', secret: SECRET, redirectUris: ['http://127.0.0.1:9/cb'], grantTypes: ['authorization_code'], apis: ['trading'] }],
+    }));
+  });
+  afterAll(() => herald?.stop());
+
+  test('are unauthorized_client (RFC 6749 §5.2)', async () => {
+    const response = await fetch(`${herald.issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`web:${SECRET}`).toString('base64')}` },
+      body: 'grant_type=client_credentials&scope=trades',
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as any).error).toBe('unauthorized_client');
+    const unknown = await fetch(`${herald.issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`web:${SECRET}`).toString('base64')}` },
+      body: 'grant_type=password&username=a&password=b',
+    });
+    expect(((await unknown.json()) as any).error).toBe('unsupported_grant_type');
+  });
+});
