@@ -81,3 +81,30 @@ describe('signing keys: rotation and the admin API', () => {
     expect((await fetch(`${herald.issuer}/admin/keys`, { headers: { authorization: `Bearer ${tampered}` } })).status).toBe(401);
   });
 });
+
+describe('signing algorithms per API', () => {
+  let herald: TestHerald;
+  beforeAll(async () => {
+    herald = await startHerald((issuer) => ({
+      issuer,
+      apis: [
+        { id: 'ps', identifier: 'https://ps.example', scopes: ['ps'], signingAlg: 'PS256' },
+        { id: 'ed', identifier: 'https://ed.example', scopes: ['ed'], signingAlg: 'EdDSA' },
+        { id: 'es384', identifier: 'https://es384.example', scopes: ['es384'], signingAlg: 'ES384' },
+      ],
+      clients: [{ id: 'svc', secret: SECRET, grantTypes: ['client_credentials'], apis: ['ps', 'ed', 'es384'] }],
+    }));
+  });
+  afterAll(() => herald?.stop());
+
+  test.each([
+    ['ps', 'PS256', 'https://ps.example'],
+    ['ed', 'EdDSA', 'https://ed.example'],
+    ['es384', 'ES384', 'https://es384.example'],
+  ])('scope %s is signed with %s and verifies against the JWKS', async (scope, alg, audience) => {
+    const peer = await clientPeer(herald.issuer, 'svc', SECRET);
+    const tokens = await oidc.clientCredentialsGrant(peer.config, { scope });
+    expect(decodeProtectedHeader(tokens.access_token)).toMatchObject({ alg, typ: 'at+jwt' });
+    await expect(jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(`${herald.issuer}/jwks`)), { audience, algorithms: [alg] })).resolves.toBeDefined();
+  });
+});
