@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { devConnectorConfigSchema } from './dev/dev.config.js';
 import { oidcConnectorConfigSchema } from './oidc/oidc.config.js';
 import { samlConnectorConfigSchema } from './saml/saml.config.js';
+import { openid4vpConnectorConfigSchema } from './openid4vp/openid4vp.config.js';
 
-export const connectorConfigSchema = z.discriminatedUnion('type', [devConnectorConfigSchema, oidcConnectorConfigSchema, samlConnectorConfigSchema]);
+export const connectorConfigSchema = z.discriminatedUnion('type', [devConnectorConfigSchema, oidcConnectorConfigSchema, samlConnectorConfigSchema, openid4vpConnectorConfigSchema]);
 export type ConnectorConfig = z.infer<typeof connectorConfigSchema>;

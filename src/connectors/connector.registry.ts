@@ -7,11 +7,13 @@ import type { ConnectorConfig } from './connector-config.schema.js';
 import { createDevConnector } from './dev/dev.connector.js';
 import { createOidcConnector } from './oidc/oidc.connector.js';
 import { createSamlConnector } from './saml/saml.connector.js';
+import { createOpenid4vpConnector } from './openid4vp/openid4vp.connector.js';
 
 const FACTORIES: { [T in ConnectorType]: ConnectorFactory<Extract<ConnectorConfig, { type: T }>> } = {
   dev: createDevConnector,
   oidc: createOidcConnector,
   saml: createSamlConnector,
+  openid4vp: createOpenid4vpConnector,
 };
 
 export class ConnectorRegistry {
