@@ -77,8 +77,8 @@ export class AcsResponseValidator {
       route.interactionId = pending.interactionId;
       if (pending.answered) reject('replay', 'the AuthnRequest was already answered');
     } else {
-      route.interactionId = undefined; // an IdP-initiated response belongs to no sign-in
       if (!sp.config.allowUnsolicited) reject('unsolicited_response', 'IdP-initiated (unsolicited) responses are not accepted by this connector');
+      route.interactionId = undefined; // an IdP-initiated response belongs to no sign-in (RelayState is unsigned)
     }
 
     const idp = this.idpSettings();
