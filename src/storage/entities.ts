@@ -11,6 +11,9 @@ import { ExpiringKeyEntity } from './expiring-key.entity.js';
 import { SettingEntity } from './setting.entity.js';
 import { ClaimSnapshotEntity } from '../claims/claim-snapshot.entity.js';
 import { FlowStateEntity } from '../connectors/flow-state.entity.js';
+import { GroupEntity } from '../users/group.entity.js';
+import { GroupMemberEntity } from '../users/group-member.entity.js';
+import { ClaimProviderValueEntity } from '../claims/claim-provider-value.entity.js';
 
 export const ENTITIES = [
   OidcPayloadEntity,
@@ -22,4 +25,7 @@ export const ENTITIES = [
   SettingEntity,
   ClaimSnapshotEntity,
   FlowStateEntity,
+  GroupEntity,
+  GroupMemberEntity,
+  ClaimProviderValueEntity,
 ];

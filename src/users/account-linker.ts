@@ -8,7 +8,7 @@ import type { HeraldConfig } from '../config/config.schema.js';
 import type { UpstreamIdentity } from '../connectors/connector.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Account } from './account-attributes.js';
-import { UsersRepository, UsernameTakenError } from './users.repository.js';
+import { UsersRepository, UsernameTakenError, toAccount } from './users.repository.js';
 import { randomUUID } from 'node:crypto';
 
 export class AccountInactiveError extends Error {
@@ -83,10 +83,14 @@ export class AccountLinker {
     throw new Error('could not choose a unique userName');
   }
 
-  /** Upstream profile fields land on the account at each sign-in. */
+  /**
+   * Upstream profile fields land on the account at each sign-in — unless a provisioning client
+   * (SCIM) manages the account: then the provisioned attributes are the source of truth.
+   */
   private async refreshProfile(userId: string, identity: UpstreamIdentity): Promise<Account> {
     const row = await this.users.findRowById(userId);
     if (!row) throw new Error('linked account vanished');
+    if (row.managedBy === 'scim') return toAccount(row);
     const profile = profileFrom(identity);
     let changed = false;
     const core = { ...row.core } as Record<string, unknown>;

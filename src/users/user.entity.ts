@@ -47,6 +47,14 @@ export class UserEntity {
   @Column({ type: 'integer', default: 1 })
   version!: number;
 
+  /**
+   * Who owns the account's attributes: null when sign-ins keep them up to date (just-in-time
+   * accounts), `scim` once a provisioning client manages the account — then sign-ins no longer
+   * overwrite the profile.
+   */
+  @Column({ name: 'managed_by', type: 'varchar', length: 16, nullable: true })
+  managedBy!: string | null;
+
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt!: number;
 

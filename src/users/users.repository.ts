@@ -2,7 +2,7 @@
  * The only place that reads and writes accounts and their upstream links.
  */
 import { randomUUID } from 'node:crypto';
-import type { DataSource, EntityManager, Repository } from 'typeorm';
+import { In, type DataSource, type EntityManager, type Repository } from 'typeorm';
 import { UserEntity } from './user.entity.js';
 import { UserLinkEntity } from './user-link.entity.js';
 import type { Account, AccountReader } from './account-attributes.js';
@@ -127,5 +127,77 @@ export class UsersRepository implements AccountReader {
 
   async touchLink(linkId: string, attributes: Record<string, unknown> | null): Promise<void> {
     await this.links().update({ id: linkId }, { lastAttributes: attributes as any, lastLoginAt: Date.now() });
+  }
+
+  // --- Provisioning (SCIM) and privacy: rows as stored, with optimistic concurrency on `version`.
+
+  /** Rows whose indexed column equals one of `values` (userName compared lower-cased). */
+  async findRowsBy(column: 'id' | 'userName' | 'externalId', values: string[], manager?: EntityManager): Promise<UserEntity[]> {
+    if (!values.length) return [];
+    const where =
+      column === 'userName' ? { userNameLower: In(values.map((v) => v.toLowerCase())) } : column === 'id' ? { id: In(values) } : { externalId: In(values) };
+    return this.users(manager).find({ where, order: { createdAt: 'ASC', id: 'ASC' } });
+  }
+
+  async countRows(): Promise<number> {
+    return this.users().count();
+  }
+
+  /** A page in the stable default order (creation time, then id). */
+  async pageRows(offset: number, limit: number): Promise<UserEntity[]> {
+    if (limit <= 0) return [];
+    return this.users().find({ order: { createdAt: 'ASC', id: 'ASC' }, skip: offset, take: limit });
+  }
+
+  async allRows(): Promise<UserEntity[]> {
+    return this.users().find({ order: { createdAt: 'ASC', id: 'ASC' } });
+  }
+
+  async linksOfUsers(userIds: string[], manager?: EntityManager): Promise<UserLinkEntity[]> {
+    if (!userIds.length) return [];
+    return this.links(manager).find({ where: { userId: In(userIds) }, order: { createdAt: 'ASC' } });
+  }
+
+  /** Whether another account already has this userName (case-insensitive). */
+  async userNameTaken(userName: string, exceptId?: string, manager?: EntityManager): Promise<boolean> {
+    const row = await this.users(manager).findOne({ where: { userNameLower: userName.toLowerCase() } });
+    return !!row && row.id !== exceptId;
+  }
+
+  async insertRow(row: UserEntity, manager?: EntityManager): Promise<void> {
+    await this.users(manager).insert(row);
+  }
+
+  /** Writes `row` (with its new `version`) only if the stored version is still `expectedVersion`. */
+  async updateIfVersion(row: UserEntity, expectedVersion: number, manager?: EntityManager): Promise<boolean> {
+    const { id, createdAt: _created, ...fields } = row;
+    const result = await this.users(manager)
+      .createQueryBuilder()
+      .update(UserEntity)
+      .set(fields)
+      .where('id = :id AND version = :expectedVersion', { id, expectedVersion })
+      .execute();
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Marks accounts changed (their SCIM `groups` changed): new version and timestamp. */
+  async bumpVersions(ids: string[], manager?: EntityManager): Promise<void> {
+    if (!ids.length) return;
+    await this.users(manager)
+      .createQueryBuilder()
+      .update(UserEntity)
+      .set({ version: () => 'version + 1', updatedAt: Date.now() })
+      .where({ id: In(ids) })
+      .execute();
+  }
+
+  async deleteRow(id: string, manager?: EntityManager): Promise<boolean> {
+    const result = await this.users(manager).delete({ id });
+    return (result.affected ?? 0) > 0;
+  }
+
+  async deleteLinksOf(userId: string, manager?: EntityManager): Promise<number> {
+    const result = await this.links(manager).delete({ userId });
+    return result.affected ?? 0;
   }
 }
