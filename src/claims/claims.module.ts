@@ -8,6 +8,9 @@ import { ClaimSnapshotStore } from './claim-snapshot.store.js';
 import { StaticClaimSource } from './sources/static.source.js';
 import { AccountClaimSource } from './sources/account.source.js';
 import { TransformClaimSource } from './sources/transform.source.js';
+import { ProviderClaimSource } from './sources/provider.source.js';
+import { ClaimProviderStore } from './claim-provider.store.js';
+import { AuditService } from '../audit/audit.service.js';
 
 /** Claim sources, in one explicit list; ClaimsService tries them in each claim's order. */
 @Global()
@@ -15,12 +18,18 @@ import { TransformClaimSource } from './sources/transform.source.js';
   providers: [
     { provide: ClaimSnapshotStore, inject: [DataSource], useFactory: (ds: DataSource) => new ClaimSnapshotStore(ds) },
     {
+      provide: ProviderClaimSource,
+      inject: [LOADED_CONFIG, UsersRepository, DataSource, AuditService],
+      useFactory: (loaded: LoadedConfig, users: UsersRepository, ds: DataSource, audit: AuditService) =>
+        new ProviderClaimSource(loaded.config.claimProviders, users, new ClaimProviderStore(ds), audit),
+    },
+    {
       provide: ClaimsService,
-      inject: [LOADED_CONFIG, UsersRepository, ClaimSnapshotStore],
-      useFactory: (loaded: LoadedConfig, users: UsersRepository, snapshots: ClaimSnapshotStore) =>
-        new ClaimsService(loaded.config, [new TransformClaimSource(snapshots), new AccountClaimSource(users), new StaticClaimSource()]),
+      inject: [LOADED_CONFIG, UsersRepository, ClaimSnapshotStore, ProviderClaimSource],
+      useFactory: (loaded: LoadedConfig, users: UsersRepository, snapshots: ClaimSnapshotStore, provider: ProviderClaimSource) =>
+        new ClaimsService(loaded.config, [new TransformClaimSource(snapshots), new AccountClaimSource(users), new StaticClaimSource(), provider]),
     },
   ],
-  exports: [ClaimsService, ClaimSnapshotStore],
+  exports: [ClaimsService, ClaimSnapshotStore, ProviderClaimSource],
 })
 export class ClaimsModule {}
