@@ -14,6 +14,8 @@ import { OAuthModule } from './oauth/oauth.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AdminModule } from './admin/admin.module.js';
 import { HealthController } from './health/health.controller.js';
+import { PrivacyModule } from './users/privacy.module.js';
+import { ScimModule } from './users/scim/scim.module.js';
 
 @Module({})
 export class AppModule {
@@ -33,6 +35,8 @@ export class AppModule {
         OAuthModule,
         AuthModule,
         AdminModule,
+        PrivacyModule,
+        ScimModule,
       ],
       controllers: [HealthController],
     };

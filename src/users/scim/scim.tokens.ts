@@ -1,0 +1,2 @@
+/** Injection tokens of the SCIM module. */
+export const SCIM_ENABLED = Symbol('SCIM_ENABLED');
