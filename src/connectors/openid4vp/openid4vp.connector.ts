@@ -107,12 +107,13 @@ export class Openid4vpConnector implements Connector {
     }
     const sameDevice = this.config.flow === 'choose' ? await this.newTransaction(login.interactionId, 'same_device') : undefined;
     const tx = await this.newTransaction(login.interactionId, 'cross_device', sameDevice?.id);
-    const qr = await QRCode.toString(tx.deepLink, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+    // A PNG data: URL (the page CSP allows `img-src data:`); the .qr class scales it without smoothing.
+    const qrDataUrl = await QRCode.toDataURL(tx.deepLink, { errorCorrectionLevel: 'M', margin: 2, scale: 4 });
     const page = walletPage({
       interactionId: login.interactionId,
       connectorId: this.id,
       connectorName: this.name,
-      qrDataUrl: `data:image/svg+xml;base64,${Buffer.from(qr).toString('base64')}`,
+      qrDataUrl,
       sameDeviceLink: sameDevice?.deepLink,
       pollUrl: `/connectors/${encodeURIComponent(this.id)}/status?tx=${tx.id}`,
     });
