@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import type { Document } from '@xmldom/xmldom';
 import type { ReplayGuard } from '../connector.js';
 import { attr, descendants } from './xml-dom.js';
-import { CM_BEARER, NAMEID_ENTITY } from './xml-names.js';
+import { CM_BEARER, NAMEID_ENTITY, NS } from './xml-names.js';
 import { SamlRejection, reject, type SamlRejectionReason } from './saml-rejection.js';
 import { decodePostMessage } from './saml-message-decoder.js';
 import { parseStrict } from './xml-strict-parser.js';
@@ -70,7 +70,9 @@ export class AcsResponseValidator {
     const xml = decodePostMessage(body.SAMLResponse, sp.limits);
     const doc = parseStrict(xml, { allowComments: sp.config.allowXmlComments });
 
-    const inResponseTo = doc.documentElement!.localName === 'Response' ? attr(doc.documentElement, 'InResponseTo') : null;
+    const root = doc.documentElement!;
+    if (root.localName !== 'Response' || root.namespaceURI !== NS.samlp) reject('unexpected_message', `the message is <${root.tagName}>, not a samlp:Response`);
+    const inResponseTo = attr(root, 'InResponseTo');
     if (inResponseTo !== null) {
       const pending = await this.requests.lookup(inResponseTo);
       if (pending?.kind !== 'authn') reject('unknown_in_response_to', 'InResponseTo names no AuthnRequest this Herald issued (or it expired)');

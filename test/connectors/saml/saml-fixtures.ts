@@ -72,23 +72,25 @@ export interface SetupOptions {
   herald?: StartOptions;
 }
 
+/** Herald's config for a setup (also used to start a second instance with the same config). */
+export function heraldConfig(issuer: string, idp: SamlIdp, k: TestKeys, options: SetupOptions = {}): HeraldConfigInput {
+  return {
+    ...baseConfig(issuer),
+    clients: [{ id: 'web', name: 'Trading Web', secret: APP_SECRET, redirectUris: [APP_REDIRECT], postLogoutRedirectUris: ['http://127.0.0.1:9/app/bye'], apis: ['trading'], firstParty: true }],
+    connectors: [
+      samlConnector(idp, CONNECTOR, options.connector?.(k, idp) ?? {}, options.idpSettings?.(k, idp) ?? {}),
+      ...Object.entries(options.more?.(k, idp) ?? {}).map(([id, extra]) => samlConnector(idp, id, extra, options.idpSettings?.(k, idp) ?? {})),
+    ] as HeraldConfigInput['connectors'],
+    ...options.config?.(issuer),
+  };
+}
+
 export async function startSetup(options: SetupOptions = {}): Promise<Setup> {
   const k = await testKeys();
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const idp = await SamlIdp.start({ spMetadataUrl: `${issuer}/connectors/${CONNECTOR}/metadata`, ...options.idpOptions });
-  const herald = await startHerald(
-    (iss) => ({
-      ...baseConfig(iss),
-      clients: [{ id: 'web', name: 'Trading Web', secret: APP_SECRET, redirectUris: [APP_REDIRECT], postLogoutRedirectUris: ['http://127.0.0.1:9/app/bye'], apis: ['trading'], firstParty: true }],
-      connectors: [
-        samlConnector(idp, CONNECTOR, options.connector?.(k, idp) ?? {}, options.idpSettings?.(k, idp) ?? {}),
-        ...Object.entries(options.more?.(k, idp) ?? {}).map(([id, extra]) => samlConnector(idp, id, extra, options.idpSettings?.(k, idp) ?? {})),
-      ] as HeraldConfigInput['connectors'],
-      ...options.config?.(iss),
-    }),
-    { port, ...options.herald },
-  );
+  const herald = await startHerald((iss) => heraldConfig(iss, idp, k, options), { port, ...options.herald });
   const app = await clientPeer(herald.issuer, 'web', APP_SECRET, APP_REDIRECT);
   return {
     herald,
@@ -145,8 +147,14 @@ export interface AcsResult {
  * Posts `fields` to the ACS like a cross-site form post (no cookies), then lets the browser follow
  * Herald's redirect (top-level GET with its cookies) until the app's callback.
  */
-export async function postToAcs(setup: Pick<Setup, 'app' | 'herald'>, at: Pick<AtIdp, 'browser' | 'form'>, fields: Record<string, string> = {}): Promise<AcsResult> {
-  const action = at.form.action;
+export async function postToAcs(
+  setup: Pick<Setup, 'app'>,
+  at: Pick<AtIdp, 'browser' | 'form'>,
+  fields: Record<string, string> = {},
+  /** Post to this instance instead (same path, another origin: a second Herald behind the same public URL). */
+  via?: { origin: string },
+): Promise<AcsResult> {
+  const action = via ? `${via.origin}${new URL(at.form.action).pathname}` : at.form.action;
   const body = new URLSearchParams({ ...at.form.fields, ...fields });
   const response = await fetch(action, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' }, redirect: 'manual' });
   const acs = { status: response.status, location: response.headers.get('location'), body: await response.text() };
