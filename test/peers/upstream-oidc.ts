@@ -51,8 +51,11 @@ export type IdpEndpoint = 'discovery' | 'authorization' | 'token' | 'userinfo' |
 
 /** Ways to misbehave; all off by default. */
 export interface Misbehaviour {
-  /** Which key signs ID tokens: the published one, a rotated key, or a forged key under the published kid. */
-  signingKey?: 'published' | 'rotated' | 'forged';
+  /**
+   * Which key signs ID tokens: the published one, the rotated one (published only with
+   * publishRotatedKey), a key that is never published, or a forged key under the published kid.
+   */
+  signingKey?: 'published' | 'rotated' | 'stranger' | 'forged';
   /** Publish the rotated key in the JWKS (with signingKey 'rotated': a normal key rotation). */
   publishRotatedKey?: boolean;
   /** ID tokens carry this nonce instead of the one requested. */
@@ -86,7 +89,7 @@ export class UpstreamIdp {
     readonly port: number,
     readonly provider: Provider,
     private readonly server: Server,
-    private readonly keys: { published: CryptoKeyPairJwk; rotated: CryptoKeyPairJwk; forged: CryptoKeyPairJwk },
+    private readonly keys: Record<'published' | 'rotated' | 'stranger' | 'forged', CryptoKeyPairJwk>,
     private readonly options: UpstreamIdpOptions,
   ) {}
 
@@ -95,7 +98,8 @@ export class UpstreamIdp {
     const issuer = `http://127.0.0.1:${port}`;
     const published = await keyPair('idp-key-1');
     const rotated = await keyPair('idp-key-2');
-    const forged = { ...(await keyPair('idp-key-1')) };
+    const stranger = await keyPair('idp-key-3');
+    const forged = await keyPair('idp-key-1');
     const byAccountId = new Map(Object.values(options.accounts).map((account) => [account.claims.sub, account]));
     const extraClaims = [...new Set(Object.values(options.accounts).flatMap((a) => Object.keys(a.claims)))].filter(
       (name) => !['sub', 'email', 'email_verified', 'name', 'given_name', 'family_name'].includes(name),
@@ -125,7 +129,7 @@ export class UpstreamIdp {
     };
     const provider = new Provider(issuer, configuration);
     const server = createServer();
-    const idp = new UpstreamIdp(issuer, port, provider, server, { published, rotated, forged }, options);
+    const idp = new UpstreamIdp(issuer, port, provider, server, { published, rotated, stranger, forged }, options);
     const providerHandler = provider.callback();
     server.on('connection', (socket) => {
       idp.sockets.add(socket);

@@ -28,7 +28,10 @@ export function toConnectorError(error: unknown, step: 'discovery' | 'token' | '
   const http = chain.find((e): e is UpstreamHttpError => e instanceof UpstreamHttpError);
   if (http) return new ConnectorError('upstream_unavailable', http.failure, `${step}: ${http.message}`, { cause: error });
   const codes = chain.map((e) => (e as { code?: unknown }).code).filter((c): c is string => typeof c === 'string');
-  const messages = chain.map((e) => (e instanceof Error ? e.message : '')).join(' | ');
+  const messages = chain
+    .map((e) => (e instanceof Error ? e.message : ''))
+    .filter(Boolean)
+    .join(' | ');
   const detail = `${step}: ${messages}`.slice(0, 500);
 
   if (codes.includes('OAUTH_TIMEOUT') || codes.includes('OAUTH_ABORT') || chain.some((e) => e instanceof joseErrors.JWKSTimeout))
@@ -49,7 +52,8 @@ export function toConnectorError(error: unknown, step: 'discovery' | 'token' | '
 
   if (/"iss" \(issuer\) response parameter value/.test(messages)) return new ConnectorError('upstream_protocol', 'issuer_mismatch', detail, { cause: error });
   if (/response parameter "iss" \(issuer\) missing/.test(messages)) return new ConnectorError('upstream_protocol', 'issuer_missing', detail, { cause: error });
-  if (/"issuer" property does not match/.test(messages)) return new ConnectorError('upstream_protocol', 'issuer_mismatch', detail, { cause: error });
+  if (/"issuer" property does not match|metadata issuer does not match/.test(messages) || (step === 'discovery' && codes.includes('OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED')))
+    return new ConnectorError('upstream_protocol', 'issuer_mismatch', detail, { cause: error });
 
   const claim = chain.map((e) => (e as { cause?: { claim?: unknown } }).cause?.claim).find((c): c is string => typeof c === 'string');
   if (codes.includes('OAUTH_JWT_CLAIM_COMPARISON_FAILED') || claim) {

@@ -63,7 +63,7 @@ export function createUpstreamHttp(timeouts: { connectMs: number; totalMs: numbe
         await response.body?.cancel();
         throw new UpstreamHttpError('response_too_large', `response of ${declared} bytes from ${new URL(url).origin}`);
       }
-      const body = await readLimited(response.body, MAX_RESPONSE_BYTES, url);
+      const body = await readLimited(response.body as AsyncIterable<Uint8Array> | null, MAX_RESPONSE_BYTES, url);
       // A plain Response over the buffered (already decoded) body: what openid-client and jose expect.
       const headers = new Headers();
       for (const [name, value] of response.headers) if (name !== 'content-encoding' && name !== 'content-length') headers.append(name, value);
@@ -80,16 +80,17 @@ export function createUpstreamHttp(timeouts: { connectMs: number; totalMs: numbe
   return { fetch: upstreamFetch, close: () => agent.close() };
 }
 
-async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number, url: string): Promise<Uint8Array> {
-  if (!body) return new Uint8Array();
+async function readLimited(body: AsyncIterable<Uint8Array> | null, limit: number, url: string): Promise<ArrayBuffer> {
+  if (!body) return new ArrayBuffer(0);
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+  for await (const chunk of body) {
     size += chunk.byteLength;
     if (size > limit) throw new UpstreamHttpError('response_too_large', `response larger than ${limit} bytes from ${new URL(url).origin}`);
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks);
+  const all = Buffer.concat(chunks);
+  return all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
 }
 
 function classify(error: unknown, url: string, deadline: AbortSignal): unknown {
