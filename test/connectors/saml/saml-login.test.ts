@@ -6,7 +6,13 @@
  */
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { redeem } from '../../peers/client.js';
-import { CONNECTOR, followFailure, postToAcs, rejections, startSetup, toIdpAnswer, type Setup } from './saml-fixtures.js';
+import samlify from 'samlify';
+import { CONNECTOR, followFailure, postToAcs, rejections, startSetup, toIdpAnswer, unb64, type Setup } from './saml-fixtures.js';
+import { certBody } from '../../peers/saml-idp.js';
+import { TestBrowser } from '../../support/browser.js';
+import { DatabaseFlowStateStore } from '../../../src/connectors/flow-state.store.js';
+import { ConnectorRegistry } from '../../../src/connectors/connector.registry.js';
+import type { UpstreamIdentity } from '../../../src/connectors/connector.js';
 import { UsersRepository } from '../../../src/users/users.repository.js';
 
 describe('SAML connector: sign-in through a partner IdP', () => {
@@ -15,6 +21,8 @@ describe('SAML connector: sign-in through a partner IdP', () => {
   beforeAll(async () => {
     setup = await startSetup({
       idpOptions: { requireSignedRequests: true },
+      // Rotation: the IdP's next signing certificate is trusted beside the current one.
+      idpSettings: (keys, idp) => ({ certificates: [idp.signer.certificate, keys.idpNext.certificate] }),
       connector: (keys) => ({
         sp: {
           signing: keys.spSigning,
@@ -31,6 +39,16 @@ describe('SAML connector: sign-in through a partner IdP', () => {
     });
   });
   afterAll(() => setup?.stop());
+
+  /** Signs in and returns the upstream identity Herald handed to the login pipeline. */
+  async function signedInIdentity(): Promise<UpstreamIdentity> {
+    setup.idp.settings = { sign: 'both' };
+    const at = await toIdpAnswer(setup);
+    const response = await fetch(at.form.action, { method: 'POST', body: new URLSearchParams(at.form.fields), redirect: 'manual' });
+    const key = new URL(response.headers.get('location')!, setup.herald.issuer).searchParams.get('k')!;
+    const outcome = (await setup.herald.app.get(DatabaseFlowStateStore).scoped('pending').peek(key)) as { identity: UpstreamIdentity };
+    return outcome.identity;
+  }
 
   test('app → Herald → signed AuthnRequest → IdP → ACS → app: tokens for the linked account', async () => {
     const { herald, idp, app } = setup;
@@ -70,19 +88,38 @@ describe('SAML connector: sign-in through a partner IdP', () => {
     expect(succeeded.at(-1)?.data).toMatchObject({ amr: ['pwd'], acr: 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport' });
   });
 
-  test('the identity: every attribute multi-valued by Name and FriendlyName, NameID format, SessionIndex kept privately', async () => {
-    const { herald, idp } = setup;
-    const at = await toIdpAnswer(setup);
-    await postToAcs(setup, at);
-    const users = new UsersRepository(herald.dataSource);
-    const link = await users.findLink(CONNECTOR, `${idp.entityId}!alice@partner.test`);
-    expect(link?.lastAttributes).toMatchObject({
+  test('the identity: subject (IdP, NameID), profile from attribute hints, every attribute multi-valued by Name and FriendlyName, NameID and SessionIndex kept privately', async () => {
+    const { idp } = setup;
+    const identity = await signedInIdentity();
+    expect(identity).toMatchObject({
+      subject: `${idp.entityId}!alice@partner.test`,
+      email: 'alice@partner.test',
+      emailVerified: true, // trustEmail
+      name: 'Alice', // attributes.name hint: displayName (absent), then givenName
+      givenName: 'Alice',
+      familyName: 'Partner',
+      acr: 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport',
+      amr: ['pwd'],
+      protocol: {
+        kind: 'saml',
+        issuer: idp.entityId,
+        nameId: 'alice@partner.test',
+        nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+        sessionIndex: '_session-alice-1',
+        authnContext: 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport',
+        attributes: { 'http://schemas.partner.test/claims/groups': ['traders', 'desk-admins'], 'urn:oid:2.5.4.42': ['Alice'] },
+        friendlyAttributes: { groups: ['traders', 'desk-admins'], office: ['Zurich', 'London'], mail: ['alice@partner.test'] },
+      },
+      private: { saml: { issuer: idp.entityId, sessionIndex: '_session-alice-1', nameId: { value: 'alice@partner.test', format: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress' } } },
+    });
+    expect(identity.attributes).toMatchObject({
       'http://schemas.partner.test/claims/groups': ['traders', 'desk-admins'],
       groups: ['traders', 'desk-admins'],
       office: ['Zurich', 'London'],
       mail: ['alice@partner.test'],
       'urn:oid:0.9.2342.19200300.100.1.3': ['alice@partner.test'],
     });
+    expect(Math.abs(identity.authTime! - Date.now() / 1000)).toBeLessThan(60);
   });
 
   test('the IdP answering with a non-Success status ends the sign-in with access_denied to the app', async () => {
@@ -96,5 +133,100 @@ describe('SAML connector: sign-in through a partner IdP', () => {
     const { callback } = await followFailure(setup, at, result);
     expect(callback?.searchParams.get('error')).toBe('access_denied');
     expect((await rejections(herald)).at(-1)?.reason).toBe('status_not_success');
+  });
+  test('the SP metadata at its stable URL parses in samlify and says what Herald expects', async () => {
+    const { herald, keys } = setup;
+    const response = await fetch(`${herald.issuer}/connectors/${CONNECTOR}/metadata`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/samlmetadata\+xml/);
+    const xml = await response.text();
+    const sp = samlify.ServiceProvider({ metadata: xml });
+    const base = `${herald.issuer}/connectors/${CONNECTOR}`;
+    expect(sp.entityMeta.getEntityID()).toBe(`${base}/metadata`);
+    expect(sp.entityMeta.getAssertionConsumerService('post')).toBe(`${base}/acs`);
+    expect(sp.entityMeta.getSingleLogoutService('redirect')).toBe(`${base}/slo`);
+    expect(sp.entityMeta.isAuthnRequestSigned()).toBe(true);
+    expect(sp.entityMeta.isWantAssertionsSigned()).toBe(true);
+    expect(certBody(String(sp.entityMeta.getX509Certificate('signing')))).toBe(certBody(keys.spSigning.certificate));
+    // Only the published decryption key is advertised; the retiring one is still accepted (below).
+    expect(certBody(String(sp.entityMeta.getX509Certificate('encryption')))).toBe(certBody(keys.spEncryptionNew.certificate));
+    expect(xml).not.toContain(certBody(keys.spEncryptionOld.certificate));
+    expect([sp.entityMeta.getNameIDFormat()].flat()).toEqual(['urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress']);
+    const validUntil = Date.parse(/validUntil="([^"]+)"/.exec(xml)![1]!);
+    expect(validUntil).toBeGreaterThan(Date.now() + 6 * 86_400_000);
+  });
+
+  test.each([
+    ['the published SP key', () => undefined],
+    ['the retiring SP key (roll-over: two keys accepted)', () => setup.keys.spEncryptionOld.certificate],
+  ])('an encrypted assertion (encrypted to %s) is accepted', async (_label, encryptTo) => {
+    setup.idp.settings = { sign: 'both', encrypt: true, encryptTo: encryptTo() };
+    const at = await toIdpAnswer(setup);
+    const xml = unb64(at.form.fields.SAMLResponse!);
+    expect(xml).toContain('EncryptedAssertion');
+    expect(xml).not.toContain('alice@partner.test');
+    const result = await postToAcs(setup, at);
+    const tokens = await redeem(setup.app, result.callback!, at.start);
+    expect(tokens.claims()!.email).toBe('alice@partner.test');
+  });
+
+  test('a response signed with the IdP\'s second configured certificate (rotation) is accepted', async () => {
+    setup.idp.settings = { sign: 'both', signer: setup.keys.idpNext };
+    const result = await postToAcs(setup, await toIdpAnswer(setup));
+    expect(result.callback?.searchParams.get('code')).toBeTruthy();
+  });
+
+  test('prompt=login asks the IdP to authenticate again (ForceAuthn)', async () => {
+    setup.idp.settings = { sign: 'both' };
+    await toIdpAnswer(setup, { params: { prompt: 'login' } });
+    expect(setup.idp.authnRequests.at(-1)!.xml).toContain('ForceAuthn="true"');
+    await toIdpAnswer(setup);
+    expect(setup.idp.authnRequests.at(-1)!.xml).not.toContain('ForceAuthn="true"');
+  });
+
+  describe('Single Logout (SP-initiated, HTTP-Redirect)', () => {
+    const connector = () => setup.herald.app.get(ConnectorRegistry).get(CONNECTOR)!;
+    const RETURN_TO = 'http://127.0.0.1:9/app/bye';
+
+    test('a signed LogoutRequest for the NameID and SessionIndex; the IdP\'s signed LogoutResponse returns the browser', async () => {
+      const identity = await signedInIdentity();
+      const url = await connector().logoutUrl!(identity, RETURN_TO);
+      expect(url?.startsWith(`${setup.idp.sloUrl}?SAMLRequest=`)).toBe(true);
+      expect(new URL(url!).searchParams.get('SigAlg')).toBe('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256');
+
+      const browser = new TestBrowser();
+      const done = await browser.go(url!, {}, (next) => next.startsWith(RETURN_TO));
+      // The IdP (requireSignedRequests) verified Herald's signature, then answered.
+      const received = setup.idp.logoutRequests.at(-1)!;
+      expect(received.nameId).toBe('alice@partner.test');
+      expect(received.xml).toContain('Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"');
+      expect(received.xml).toMatch(/<(\w+):SessionIndex xmlns:\1="urn:oasis:names:tc:SAML:2.0:protocol">_session-alice-1<\/\1:SessionIndex>/);
+      const back = done.hops.at(-1)!;
+      expect(back.url.startsWith(`${setup.herald.issuer}/connectors/${CONNECTOR}/slo?SAMLResponse=`)).toBe(true);
+      expect(back.status).toBe(303);
+      expect(back.location).toBe(RETURN_TO);
+
+      // The same LogoutResponse again: replay.
+      const again = await fetch(back.url, { redirect: 'manual' });
+      expect(again.status).toBe(400);
+      expect((await rejections(setup.herald)).at(-1)?.reason).toBe('replay');
+    });
+
+    test('an unsigned LogoutResponse is refused (node-saml alone accepts it)', async () => {
+      const identity = await signedInIdentity();
+      const url = await connector().logoutUrl!(identity, RETURN_TO);
+      const toIdp = await fetch(url!, { redirect: 'manual' });
+      const answer = new URL(toIdp.headers.get('location')!);
+      answer.searchParams.delete('Signature');
+      answer.searchParams.delete('SigAlg');
+      const response = await fetch(answer.href, { redirect: 'manual' });
+      expect(response.status).toBe(400);
+      expect((await rejections(setup.herald)).at(-1)?.reason).toBe('signature_missing');
+    });
+
+    test('without the sign-in\'s SAML session data there is no upstream logout URL (only the Herald session ends)', async () => {
+      const identity = await signedInIdentity();
+      expect(await connector().logoutUrl!({ subject: identity.subject }, RETURN_TO)).toBeUndefined();
+    });
   });
 });
