@@ -194,7 +194,8 @@ export class Openid4vpConnector implements Connector {
       if (nonce !== undefined && (typeof nonce !== 'string' || !WALLET_NONCE.test(nonce))) return walletError(ctx, 400, 'invalid_request', 'malformed wallet_nonce');
       body = await this.requests.resign(tx.request, this.requestInputOf(tx), nonce as string | undefined, walletIssuer);
     }
-    res.status(200).set({ 'content-type': REQUEST_OBJECT_TYPE, 'cache-control': 'no-store' }).send(body);
+    // As a Buffer, so that Express does not append a charset to the media type.
+    res.status(200).set({ 'content-type': REQUEST_OBJECT_TYPE, 'cache-control': 'no-store' }).send(Buffer.from(body, 'ascii'));
   }
 
   // ---------------------------------------------------------------- response_uri (direct_post)
