@@ -16,6 +16,7 @@ import type { LoadedConfig } from './config/config.loader.js';
 import type { RuntimeOptions } from './config/config.module.js';
 import { ProviderHost } from './oauth/provider-host.js';
 import { isProviderPath } from './oauth/routes.js';
+import { sendScimBodyError } from './users/scim/scim-http.js';
 
 export interface HeraldOptions extends RuntimeOptions {
   /** Port to listen on; 0 picks a free one. Default: config server.port. */
@@ -98,9 +99,11 @@ function dispatcher(host: ProviderHost, expressApp: express.Express) {
 }
 
 /** Malformed or oversized bodies get a 400/413 with an OAuth-style error, never a 500 or a stack. */
-function bodyErrorHandler(error: any, _req: Request, res: Response, next: NextFunction): void {
+function bodyErrorHandler(error: any, req: Request, res: Response, next: NextFunction): void {
   if (!error) return next();
   const status = error.type === 'entity.too.large' ? 413 : error.status >= 400 && error.status < 500 ? error.status : 400;
+  // SCIM clients expect SCIM errors (RFC 7644 §3.12: invalidSyntax).
+  if (req.path.startsWith('/scim/')) return sendScimBodyError(res, status);
   res.status(status).json({
     error: 'invalid_request',
     error_description: status === 413 ? 'request body too large' : 'request body could not be parsed',

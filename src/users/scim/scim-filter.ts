@@ -13,7 +13,7 @@
  */
 import { parse, type Filter } from 'scim2-parse-filter';
 import { ScimError } from './scim.errors.js';
-import { container, findAttribute, resolveAttributePath, type AttributeDefinition, type ResolvedAttribute, type ResourceType } from './scim-schema.js';
+import { container, elementAttribute, findAttribute, resolveAttributePath, type AttributeDefinition, type ResolvedAttribute, type ResourceType } from './scim-schema.js';
 import { isEmpty, normalizeString, parseBoolean } from './scim-values.js';
 
 type CompareOp = 'eq' | 'ne' | 'co' | 'sw' | 'ew' | 'gt' | 'lt' | 'ge' | 'le';
@@ -23,7 +23,7 @@ export type CompiledFilter =
   | { kind: 'not'; filter: CompiledFilter }
   | { kind: 'compare'; op: CompareOp; target: Target; value: unknown }
   | { kind: 'present'; target: Target }
-  | { kind: 'valuePath'; target: ResolvedAttribute; filter: CompiledFilter };
+  | { kind: 'valuePath'; target: ResolvedAttribute; primitive: boolean; filter: CompiledFilter };
 
 /** An attribute in a document (absolute) or a sub-attribute of one element (relative, inside `[]`). */
 export type Target = { relative: false; at: ResolvedAttribute } | { relative: true; sub: AttributeDefinition };
@@ -154,8 +154,9 @@ export function compileFilter(rt: ResourceType, ast: Filter, relativeTo?: Resolv
       if (relativeTo) throw ScimError.invalidFilter('value filters cannot be nested');
       const { attrPath, valFilter } = ast as { attrPath: string; valFilter: Filter };
       const at = resolveAttributePath(rt, attrPath);
-      if (!at || at.sub || at.attr.type !== 'complex') throw ScimError.invalidFilter(`"${attrPath}" is not a complex attribute`);
-      return { kind: 'valuePath', target: at, filter: compileFilter(rt, valFilter, at) };
+      const element = at && !at.sub ? elementAttribute(at.attr) : undefined;
+      if (!at || !element) throw ScimError.invalidFilter(`"${attrPath}" is neither a complex attribute nor a list`);
+      return { kind: 'valuePath', target: at, primitive: at.attr.type !== 'complex', filter: compileFilter(rt, valFilter, { ...at, attr: element }) };
     }
     case 'pr': {
       const attrPath = (ast as { attrPath: string }).attrPath;
@@ -263,6 +264,7 @@ export function evaluate(filter: CompiledFilter, doc: Record<string, any>): bool
       const raw = holder?.[filter.target.attr.name];
       if (raw === undefined || raw === null) return false;
       const elements = Array.isArray(raw) ? raw : [raw];
+      if (filter.primitive) return elements.some((value) => evaluate(filter.filter, { value }));
       return elements.some((element) => element !== null && typeof element === 'object' && evaluate(filter.filter, element));
     }
   }

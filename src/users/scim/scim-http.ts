@@ -1,7 +1,7 @@
 /** HTTP plumbing shared by the SCIM controllers: media type, ETag headers, caller, projection. */
 import type { Request, Response } from 'express';
 import type { RequestWithCaller } from '../../auth/require-scope.guard.js';
-import { ScimError } from './scim.errors.js';
+import { ScimError, scimErrorBody } from './scim.errors.js';
 import { etagMatches, type Preconditions } from './scim-query.js';
 import { parseAttributeList, project } from './scim-resource.js';
 import type { ResourceType } from './scim-schema.js';
@@ -19,8 +19,11 @@ export function sendScim(res: Response, status: number, body?: unknown, headers:
     res.end();
     return;
   }
+  // res.end, not res.send: Express would add its own ETag (and 304 logic) to every body.
+  const text = JSON.stringify(body);
   res.setHeader('content-type', SCIM_MEDIA_TYPE);
-  res.send(JSON.stringify(body));
+  res.setHeader('content-length', Buffer.byteLength(text));
+  res.end(text);
 }
 
 export function callerOf(req: Request): ScimCaller {
@@ -59,4 +62,10 @@ export function sendResource(req: Request, res: Response, rt: ResourceType, stat
 /** The SCIM API can be switched off in config; it then answers 404 like any unknown path. */
 export function assertEnabled(enabled: boolean): void {
   if (!enabled) throw ScimError.notFound('SCIM is not enabled on this server');
+}
+
+/** A body the JSON parser refused (called from the Express body-error handler in server.ts). */
+export function sendScimBodyError(res: Response, status: number): void {
+  const detail = status === 413 ? 'the request body is too large' : 'the request body is not valid JSON';
+  sendScim(res, status, scimErrorBody(status, status === 413 ? undefined : 'invalidSyntax', detail));
 }

@@ -98,6 +98,7 @@ class PatchEngine {
     const { attr, sub } = target;
     const holder = container(this.doc, target.extension, op !== 'remove');
     const label = target.path;
+    if (!holder) return; // remove inside an extension the resource does not have: nothing to do
 
     if (attr.mutability === 'writeOnly' || sub?.mutability === 'writeOnly') return; // e.g. password: accepted, not stored
     if (op === 'remove' && !target.filter && !sub && attr.required) throw ScimError.mutability(`"${attr.name}" is required and cannot be removed`);
@@ -114,7 +115,7 @@ class PatchEngine {
       if (readOnly) throw ScimError.mutability(`"${label}" is read-only`);
       if (!isEmpty(before) && !(attr.multiValued && op === 'add')) throw ScimError.mutability(`"${label}" is immutable`);
     }
-    this.mutate(op, target, value, hasValue, holder!, label, false);
+    this.mutate(op, target, value, hasValue, holder, label, false);
   }
 
   /** The extension object as a whole: its keys are attributes; remove clears the writable ones. */
@@ -196,7 +197,28 @@ class PatchEngine {
     holder[attr.name] = list;
   }
 
+  /** `locations[value eq "NY"]`: a value filter over a list of primitives. */
+  private mutateFilteredPrimitives(op: Op, target: Extract<PatchTarget, { kind: 'attribute' }>, value: unknown, holder: Doc, label: string): void {
+    const { attr, filter } = target;
+    const list: unknown[] = Array.isArray(holder[attr.name]) ? holder[attr.name] : [];
+    const matched = new Set(list.filter((v) => matchesElement(filter!.compiled, { value: v })));
+    if (op === 'remove') {
+      holder[attr.name] = list.filter((v) => !matched.has(v));
+      return;
+    }
+    const raw = value && typeof value === 'object' && !Array.isArray(value) ? (value as Doc).value : value;
+    const coerced = coerceValue({ ...attr, multiValued: false }, raw, { path: label });
+    if (matched.size === 0) {
+      if (!seedFromFilter(filter!.compiled, filter!.raw)) throw ScimError.noTarget(`no value matches "${label}"`);
+      if (coerced !== undefined) holder[attr.name] = [...list, coerced];
+      return;
+    }
+    const next = list.flatMap((v) => (matched.has(v) ? (coerced === undefined ? [] : [coerced]) : [v]));
+    holder[attr.name] = next.filter((v, i) => next.findIndex((w) => sameElement(attr, v, w)) === i);
+  }
+
   private mutateFiltered(op: Op, target: Extract<PatchTarget, { kind: 'attribute' }>, value: unknown, holder: Doc, label: string, trusted: boolean): void {
+    if (target.filter!.primitive) return this.mutateFilteredPrimitives(op, target, value, holder, label);
     const { attr, sub, filter } = target;
     const coerceOptions = { path: label, keepReadOnly: trusted };
     const single = !attr.multiValued;

@@ -6,7 +6,7 @@
 import type { Filter } from 'scim2-parse-filter';
 import { ScimError } from './scim.errors.js';
 import { compileFilter, parseFilterText, scanOutsideQuotes, type CompiledFilter } from './scim-filter.js';
-import { extensionUrn, findAttribute, resolveAttributePath, type AttributeDefinition, type ResourceType } from './scim-schema.js';
+import { elementAttribute, extensionUrn, findAttribute, resolveAttributePath, type AttributeDefinition, type ResourceType } from './scim-schema.js';
 
 export type PatchTarget =
   | {
@@ -16,7 +16,7 @@ export type PatchTarget =
       extension?: string;
       attr: AttributeDefinition;
       sub?: AttributeDefinition;
-      filter?: { compiled: CompiledFilter; raw: Filter };
+      filter?: { compiled: CompiledFilter; raw: Filter; primitive: boolean };
     }
   /** The whole extension object (`"path": "urn:…:enterprise:2.0:User"`). */
   | { kind: 'extension'; path: string; extension: string };
@@ -38,16 +38,26 @@ export function resolvePatchPath(rt: ResourceType, raw: string, maxFilterLength:
   if (close < 0) throw ScimError.invalidPath('unbalanced "[" in path');
   const head = resolveAttributePath(rt, path.slice(0, open));
   if (!head || head.sub) throw ScimError.invalidPath(`unknown or malformed attribute path "${path.slice(0, open)}"`);
-  if (head.attr.type !== 'complex') throw ScimError.invalidPath(`"${head.attr.name}" is not a complex attribute and takes no value filter`);
+  const element = elementAttribute(head.attr);
+  if (!element) throw ScimError.invalidPath(`"${head.attr.name}" is neither a complex attribute nor a list and takes no value filter`);
+  const primitive = head.attr.type !== 'complex';
   const tail = path.slice(close + 1);
   let sub: AttributeDefinition | undefined;
   if (tail) {
     const m = /^\.(.+)$/.exec(tail);
     if (!m || !NAME.test(m[1]!)) throw ScimError.invalidPath(`unexpected "${tail}" after the value filter`);
-    sub = findAttribute(head.attr.subAttributes, m[1]!);
+    sub = findAttribute(element.subAttributes, m[1]!);
     if (!sub) throw ScimError.invalidPath(`unknown sub-attribute "${m[1]}" of "${head.attr.name}"`);
   }
   const rawFilter = parseFilterText(path.slice(open + 1, close), maxFilterLength);
-  const compiled = compileFilter(rt, rawFilter, head);
-  return { kind: 'attribute', path, extension: head.extension, attr: head.attr, sub, filter: { compiled, raw: rawFilter } };
+  const compiled = compileFilter(rt, rawFilter, { ...head, attr: element });
+  return {
+    kind: 'attribute',
+    path,
+    extension: head.extension,
+    attr: head.attr,
+    // For a list of primitives, `[value eq "x"].value` is the element itself.
+    sub: primitive ? undefined : sub,
+    filter: { compiled, raw: rawFilter, primitive },
+  };
 }

@@ -30,7 +30,8 @@ export interface QueryLimits {
 
 function integerParam(name: string, value: unknown): number | undefined {
   if (value === undefined || value === '') return undefined;
-  const text = Array.isArray(value) ? value[0] : value;
+  if (Array.isArray(value)) throw ScimError.invalidValue(`"${name}" must be given once`);
+  const text = value;
   const n = typeof text === 'number' ? text : typeof text === 'string' && /^\s*-?\d+\s*$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(n)) throw ScimError.invalidValue(`"${name}" must be an integer`);
   return n;

@@ -143,6 +143,17 @@ export class ScimSchemas {
   }
 }
 
+/**
+ * The element shape a value filter tests. Complex attributes are their own; a multi-valued
+ * primitive (`locations`, a `string[]`) is seen as elements `{ value }`, so that
+ * `locations[value eq "NY"]` works as it does for `members[value eq "…"]`.
+ */
+export function elementAttribute(attr: AttributeDefinition): AttributeDefinition | undefined {
+  if (attr.type === 'complex') return attr;
+  if (!attr.multiValued) return undefined;
+  return { ...attr, type: 'complex', subAttributes: [{ ...attr, name: 'value', multiValued: false }] };
+}
+
 export function findAttribute(list: AttributeDefinition[] | undefined, name: string): AttributeDefinition | undefined {
   const wanted = lower(name);
   return list?.find((a) => lower(a.name) === wanted);
