@@ -20,6 +20,8 @@ export interface PageOptions {
   nonce?: string;
   /** Extra CSP sources for forms that auto-post to an upstream (SAML POST binding). */
   formTargets?: string[];
+  /** A wider card (token viewers, tables). */
+  wide?: boolean;
   /** Allow http(s) images from these origins (e.g. QR is inline; normally unused). */
 }
 
@@ -69,7 +71,7 @@ export function renderPage(theme: Theme, options: PageOptions): RenderedPage {
 <body>
 <div class="frame">
 <header class="brand">${theme.hasLogo ? html`<img class="logo" src="/assets/logo" alt="${theme.title}">` : html`<span class="wordmark">${theme.title}</span>`}</header>
-<main id="main" class="card">
+<main id="main" class="${options.wide ? 'card wide' : 'card'}">
 ${options.body}
 </main>
 <footer class="footer"><span>Secured by Herald</span></footer>
@@ -81,25 +83,35 @@ ${options.body}
 
 /** The base stylesheet; the theme colour arrives as a CSS variable in /assets/theme.css. */
 export const BASE_CSS = `
-:root{--accent:#0b5fff;--fg:#1b1f24;--muted:#57606a;--bg:#f4f6f8;--card:#fff;--danger:#b42318;font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif}
+:root{--accent:#0b5fff;--on-accent:#fff;--fg:#1b1f24;--muted:#57606a;--bg:#f4f6f8;--card:#fff;--border:#d0d7de;--code:#f6f8fa;--danger:#b42318;font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color-scheme:light dark}
+@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#9da7b3;--bg:#0d1117;--card:#161b22;--border:#3d444d;--code:#0d1117;--danger:#ff7b72}}
 *{box-sizing:border-box}body{margin:0;background:var(--bg);color:var(--fg);line-height:1.5}
 .frame{min-height:100vh;display:flex;flex-direction:column;align-items:center;padding:2rem 1rem}
 .brand{margin:1rem 0 1.5rem}.logo{max-height:48px;max-width:220px}.wordmark{font-weight:700;font-size:1.4rem;color:var(--accent)}
 .card{background:var(--card);width:100%;max-width:420px;border-radius:12px;box-shadow:0 1px 3px rgba(0,0,0,.12);padding:2rem}
-h1{font-size:1.35rem;margin:0 0 .5rem}p{margin:.25rem 0 1rem;color:var(--muted)}
+h1{font-size:1.35rem;margin:0 0 .5rem}h2{font-size:1.05rem;margin:1.5rem 0 .5rem}p{margin:.25rem 0 1rem;color:var(--muted)}
+a{color:var(--accent)}
 .connectors{list-style:none;padding:0;margin:1.5rem 0 0;display:grid;gap:.75rem}
-.button{display:block;width:100%;text-align:center;padding:.75rem 1rem;border-radius:8px;border:1px solid #d0d7de;background:#fff;color:var(--fg);font-size:1rem;text-decoration:none;cursor:pointer;font-family:inherit}
-.button:hover{border-color:var(--accent)}.button.primary{background:var(--accent);border-color:var(--accent);color:#fff}
+.button{display:block;width:100%;text-align:center;padding:.75rem 1rem;border-radius:8px;border:1px solid var(--border);background:var(--card);color:var(--fg);font-size:1rem;text-decoration:none;cursor:pointer;font-family:inherit}
+.button:hover{border-color:var(--accent)}.button.primary{background:var(--accent);border-color:var(--accent);color:var(--on-accent)}
+.button.connector{display:flex;align-items:center;gap:.75rem;text-align:left;font-weight:500}
+.connector .mark{flex:none;display:inline-flex;align-items:center;justify-content:center;width:2rem;height:2rem;border-radius:50%;background:var(--accent);color:var(--on-accent);font-weight:700}
+.button.subtle{border-color:transparent;background:transparent;color:var(--muted);font-size:.95rem;padding:.5rem 1rem}
+.button.subtle:hover{color:var(--fg);border-color:var(--border)}
+.secondary{margin-top:1.25rem;padding-top:1rem;border-top:1px solid var(--border)}
 .button:focus-visible,a:focus-visible,input:focus-visible,textarea:focus-visible,select:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 .error{color:var(--danger)}.footer{margin-top:2rem;font-size:.8rem;color:var(--muted)}
-label{display:block;font-weight:600;margin:.75rem 0 .25rem}input,textarea,select{width:100%;padding:.6rem;border:1px solid #d0d7de;border-radius:6px;font:inherit}
+label{display:block;font-weight:600;margin:.75rem 0 .25rem}input,textarea,select{width:100%;padding:.6rem;border:1px solid var(--border);border-radius:6px;font:inherit;background:var(--card);color:var(--fg)}
 textarea{min-height:10rem;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem}
 .scopes{padding-left:1.2rem}.scopes li{margin:.3rem 0}.claims{color:var(--muted);font-size:.9rem}
 .actions{display:flex;gap:.75rem;margin-top:1.5rem}.actions>*{flex:1}
 .qr{display:block;margin:1rem auto;width:260px;height:260px;image-rendering:pixelated}
-pre.token{white-space:pre-wrap;word-break:break-all;background:#f6f8fa;padding:.75rem;border-radius:6px;font-size:.8rem;text-align:left}
+pre.token{white-space:pre-wrap;word-break:break-all;background:var(--code);border:1px solid var(--border);padding:.75rem;border-radius:6px;font-size:.8rem;text-align:left;overflow-x:auto}
 .card.wide{max-width:860px}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:0 0 1rem}dl.facts dt{color:var(--muted)}dl.facts dd{margin:0;word-break:break-all}
+.badge{display:inline-block;padding:.1rem .5rem;border-radius:999px;font-size:.8rem;border:1px solid var(--border)}.badge.ok{color:#1a7f37;border-color:#1a7f37}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+@media (prefers-reduced-motion:reduce){*{transition:none!important;animation:none!important}}
 `;
 
 export function themeCss(primaryColor: string, customCss: string | undefined): string {

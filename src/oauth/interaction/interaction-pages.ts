@@ -14,12 +14,20 @@ export function loginPage(uid: string, clientName: string, connectors: Connector
 ${
   connectors.length
     ? html`<ul class="connectors" aria-label="Ways to sign in">
-${connectors.map((c) => html`<li><a class="button" data-connector="${c.id}" href="/interaction/${uid}/login/${encodeURIComponent(c.id)}">Sign in with ${c.name}</a></li>`)}
+${connectors.map(
+  (c) =>
+    html`<li><a class="button connector" data-connector="${c.id}" href="/interaction/${uid}/login/${encodeURIComponent(c.id)}"><span class="mark" aria-hidden="true">${initial(c.name)}</span><span>Sign in with ${c.name}</span></a></li>`,
+)}
 </ul>`
     : html`<p class="error" role="alert">No sign-in method is configured for this application.</p>`
 }
-<form method="post" action="/interaction/${uid}/abort"><div class="actions"><button class="button" type="submit">Cancel</button></div></form>`;
+<form class="secondary" method="post" action="/interaction/${uid}/abort"><button class="button subtle" type="submit">Cancel and go back</button></form>`;
   return { title: 'Sign in', body };
+}
+
+/** The first letter or digit of a connector's name, for its round mark on the login page. */
+function initial(name: string): string {
+  return (name.match(/[\p{L}\p{N}]/u)?.[0] ?? '•').toUpperCase();
 }
 
 export interface ConsentScope {
