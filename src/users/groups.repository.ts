@@ -130,7 +130,7 @@ export class GroupsRepository {
   }
 
   async delete(id: string, manager: EntityManager): Promise<MemberRef[]> {
-    const members = await this.members(manager).find({ where: { groupId: id } });
+    const members = await this.members(manager).find({ where: { groupId: id }, order: { createdAt: 'ASC', memberId: 'ASC' } });
     await this.members(manager).delete({ groupId: id });
     await this.groups(manager).delete({ id });
     return members.map((m) => ({ id: m.memberId, type: m.memberType }));
