@@ -35,7 +35,7 @@ export class IdpMetadataSource {
     return this.current;
   }
 
-  /** Loads once; throws on failure (the caller decides whether that is fatal). */
+  /** Loads once; throws on failure and keeps the previous metadata (the caller decides whether that is fatal). */
   async refresh(): Promise<IdpMetadata> {
     const xml = this.config.url ? await this.download(this.config.url) : await this.readFile(this.config.file!);
     const metadata = parseIdpMetadata(xml, {

@@ -56,6 +56,11 @@ export class SamlConnector implements Connector {
     source.start();
   }
 
+  /** Re-reads the IdP metadata now (an operator action, or a test); a failure keeps the last good metadata. */
+  async refreshMetadata(): Promise<void> {
+    await this.sp.metadata?.refresh();
+  }
+
   async close(): Promise<void> {
     this.sp.metadata?.stop();
   }

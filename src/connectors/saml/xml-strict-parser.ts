@@ -51,7 +51,8 @@ export function parseStrict(xml: string, options: { allowComments?: boolean; lim
       if (!options.allowComments) reject('xml_comment', 'XML comments are not allowed');
       continue;
     }
-    if (node.nodeType === 7) reject('malformed_xml', 'processing instructions are not allowed');
+    // xmldom keeps the XML declaration as a processing instruction of the document; it was checked above.
+    if (node.nodeType === 7 && !(node.parentNode === doc && node.nodeName === 'xml')) reject('malformed_xml', 'processing instructions are not allowed');
     if (node.nodeType === 10) reject('dtd_forbidden', 'DOCTYPE is not allowed');
     if (!isElement(node)) continue;
     if (++count > limits.maxElements) reject('malformed_xml', `more than ${limits.maxElements} elements`);

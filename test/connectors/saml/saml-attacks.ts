@@ -222,3 +222,24 @@ export function deflateBomb(bytes: number, head: string, tail: string): Promise<
     }),
   );
 }
+
+/** Gives an EntityDescriptor an ID and validUntil and signs it (enveloped, signature first, as the schema wants). */
+export function signMetadata(xml: string, key: string, certificate: string, options: { validUntil?: string; signatureAlgorithm?: string } = {}): string {
+  const withId = edit(xml, (_doc, root) => {
+    root.setAttribute('ID', '_metadata');
+    root.setAttribute('validUntil', options.validUntil ?? new Date(Date.now() + 86_400_000).toISOString());
+  });
+  const signer = new SignedXml({
+    privateKey: key,
+    publicCert: certificate,
+    signatureAlgorithm: options.signatureAlgorithm ?? 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+    canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+  });
+  signer.addReference({
+    xpath: '/*',
+    digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
+    transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
+  });
+  signer.computeSignature(withId, { prefix: 'ds', location: { reference: '/*', action: 'prepend' } });
+  return signer.getSignedXml();
+}

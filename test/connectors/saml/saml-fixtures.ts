@@ -25,6 +25,8 @@ export interface TestKeys {
   spEncryptionOld: KeyPair;
   idpNext: KeyPair;
   attacker: KeyPair;
+  /** Signs IdP metadata (a federation operator, say). */
+  metadataSigner: KeyPair;
 }
 
 let keys: Promise<TestKeys> | undefined;
@@ -37,6 +39,7 @@ export function testKeys(): Promise<TestKeys> {
     spEncryptionOld: await generateKeyPair('herald-sp-encryption-old'),
     idpNext: await generateKeyPair('partner-idp-next'),
     attacker: await generateKeyPair('attacker'),
+    metadataSigner: await generateKeyPair('federation-metadata-signer'),
   }))();
   return keys;
 }
@@ -70,6 +73,8 @@ export interface SetupOptions {
   idpOptions?: Partial<SamlIdpOptions>;
   config?: (issuer: string) => Partial<HeraldConfigInput>;
   herald?: StartOptions;
+  /** Runs after the IdP started and before Herald starts (e.g. to publish signed IdP metadata). */
+  beforeHerald?: (idp: SamlIdp, keys: TestKeys) => void;
 }
 
 /** Herald's config for a setup (also used to start a second instance with the same config). */
@@ -90,6 +95,7 @@ export async function startSetup(options: SetupOptions = {}): Promise<Setup> {
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const idp = await SamlIdp.start({ spMetadataUrl: `${issuer}/connectors/${CONNECTOR}/metadata`, ...options.idpOptions });
+  options.beforeHerald?.(idp, k);
   const herald = await startHerald((iss) => heraldConfig(iss, idp, k, options), { port, ...options.herald });
   const app = await clientPeer(herald.issuer, 'web', APP_SECRET, APP_REDIRECT);
   return {

@@ -176,6 +176,15 @@ describe('SAML connector: sign-in through a partner IdP', () => {
     expect(result.callback?.searchParams.get('code')).toBeTruthy();
   });
 
+  test('a response with an XML declaration and line breaks in the base64 (as ADFS sends it) is accepted', async () => {
+    setup.idp.settings = { sign: 'both' };
+    const at = await toIdpAnswer(setup);
+    const xml = `<?xml version="1.0" encoding="utf-8"?>${unb64(at.form.fields.SAMLResponse!)}`;
+    const wrapped = Buffer.from(xml).toString('base64').replace(/(.{76})/g, '$1\r\n');
+    const result = await postToAcs(setup, at, { SAMLResponse: wrapped });
+    expect(result.callback?.searchParams.get('code')).toBeTruthy();
+  });
+
   test('prompt=login asks the IdP to authenticate again (ForceAuthn)', async () => {
     setup.idp.settings = { sign: 'both' };
     await toIdpAnswer(setup, { params: { prompt: 'login' } });
