@@ -14,6 +14,7 @@ import { OAuthModule } from './oauth/oauth.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AdminModule } from './admin/admin.module.js';
 import { HealthController } from './health/health.controller.js';
+import { DemoModule } from './demo/demo.module.js';
 import { PrivacyModule } from './users/privacy.module.js';
 import { ScimModule } from './users/scim/scim.module.js';
 
@@ -35,6 +36,7 @@ export class AppModule {
         OAuthModule,
         AuthModule,
         AdminModule,
+        DemoModule,
         PrivacyModule,
         ScimModule,
       ],

@@ -64,6 +64,7 @@ export function renderPage(theme: Theme, options: PageOptions): RenderedPage {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
 <title>${options.title} · ${theme.title}</title>
 <link rel="stylesheet" href="/assets/herald.css">
 <link rel="stylesheet" href="/assets/theme.css">
