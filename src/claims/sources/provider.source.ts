@@ -2,7 +2,7 @@
  * Claim values from external HTTP APIs (claimProviders), asked when a token is issued. One call
  * per provider per token (memoized), answers cached per URL for cacheTtlSeconds, and a failure
  * mode per provider:
- * - `fail`:  the token is not issued; oidc-provider answers temporarily_unavailable (HTTP 503);
+ * - `fail`:  the token is not issued; the token endpoint answers temporarily_unavailable;
  * - `omit`:  the provider's claims are left out;
  * - `stale`: the last good answer (kept in the database) if it is younger than staleSeconds, else omitted.
  * Every failure is audited as `claims.provider_failed`.
@@ -18,13 +18,13 @@ import type { ClaimRequest, ClaimSource, ClaimValue, ResolvedClaimSpec } from '.
 
 /**
  * Thrown from token shaping when a `fail` provider is down. It is an oidc-provider error, so the
- * token endpoint answers with a proper OAuth error body instead of a 500 server_error.
+ * token endpoint answers `400 {"error":"temporarily_unavailable"}` instead of a 500
+ * server_error. 400, not 503: RFC 6749 §5.2 error responses are 400, and clients (openid-client,
+ * oauth4webapi) only read the OAuth error of a 4xx answer.
  */
 export class ClaimProviderUnavailableError extends errors.TemporarilyUnavailable {
   constructor(readonly provider: string) {
     super('a service needed to issue this token is temporarily unavailable; retry later');
-    this.status = 503;
-    this.statusCode = 503;
   }
 }
 
