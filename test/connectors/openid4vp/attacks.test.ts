@@ -323,7 +323,7 @@ describe('wallet sign-in attacks', () => {
       const flows = herald.dataSource.getRepository(FlowStateEntity);
       const rows = await flows.find({ where: { key: Like('connector:wallet-hash:tx:%') } });
       expect(rows.length).toBeGreaterThan(0);
-      for (const row of rows) await flows.update({ key: row.key }, { value: { ...row.value, expiresAt: Date.now() - 1000 } });
+      for (const row of rows) await flows.save({ ...row, value: { ...row.value, expiresAt: Date.now() - 1000 } });
       const answer = await world.wallet.answer(request);
       expect(answer).toMatchObject({ status: 400, body: { error: 'invalid_request', error_description: 'tx_expired_or_unknown' } });
       const link = new URL(begun.sameDevice!).searchParams.get('request_uri')!;

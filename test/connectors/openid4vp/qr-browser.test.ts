@@ -104,7 +104,7 @@ describe('cross-device QR page in chromium', () => {
     await page.waitForSelector('#wallet-qr');
     const flows = herald.dataSource.getRepository(FlowStateEntity);
     for (const row of await flows.find({ where: { key: Like('connector:wallet:tx:%') } })) {
-      await flows.update({ key: row.key }, { value: { ...row.value, expiresAt: Date.now() - 1000 } });
+      await flows.save({ ...row, value: { ...row.value, expiresAt: Date.now() - 1000 } });
     }
     await page.locator('#wallet-restart').waitFor({ state: 'visible', timeout: 15_000 });
     expect(await page.locator('#wallet-status').textContent()).toBe('This request has expired.');
