@@ -246,6 +246,15 @@ describe('wallet sign-in attacks', () => {
       expect(callback?.searchParams.get('code')).toEqual(expect.any(String));
     });
 
+    test('two answers racing into one transaction: exactly one is taken', async () => {
+      const begun = await beginSignIn(herald, client, 'wallet');
+      const request = await world.wallet.resolve(begun.sameDevice!);
+      const presentation = await world.wallet.present(world.wallet.select(request.dcql_query.credentials[0]!, good), request);
+      const posts = await Promise.all([1, 2, 3].map(() => world.wallet.respond(request, { pid: [presentation] })));
+      expect(posts.map((p) => p.status).sort()).toEqual([200, 400, 400]);
+      expect(posts.filter((p) => p.status === 400).every((p) => p.body.error_description === 'replay')).toBe(true);
+    });
+
     test('a captured vp_token replayed into another transaction (another client identifier)', async () => {
       const first = await present(await beginSignIn(herald, client, 'wallet'), {});
       expect(first.post.status).toBe(200);
