@@ -68,6 +68,8 @@ export interface Misbehaviour {
   hideIssParameterSupport?: boolean;
   /** The discovery document names this issuer. */
   discoveryIssuer?: string;
+  /** Userinfo answers about this subject instead. */
+  userinfoSubject?: string;
   /** Endpoints that accept the request and never answer. */
   hang?: IdpEndpoint[];
 }
@@ -213,6 +215,7 @@ export class UpstreamIdp {
       });
     }
     if (endpoint === 'token') rewriteJson(res, (body) => this.rewriteTokenResponse(body));
+    if (endpoint === 'userinfo' && this.behave.userinfoSubject) rewriteJson(res, (body) => ({ ...body, sub: this.behave.userinfoSubject }));
     rewriteRedirect(res, options.clients.flatMap((c) => c.redirectUris), (location) => {
       if (this.behave.responseIssuer === null) location.searchParams.delete('iss');
       else if (this.behave.responseIssuer !== undefined) location.searchParams.set('iss', this.behave.responseIssuer);

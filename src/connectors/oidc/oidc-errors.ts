@@ -55,7 +55,11 @@ export function toConnectorError(error: unknown, step: 'discovery' | 'token' | '
   if (/"issuer" property does not match|metadata issuer does not match/.test(messages) || (step === 'discovery' && codes.includes('OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED')))
     return new ConnectorError('upstream_protocol', 'issuer_mismatch', detail, { cause: error });
 
-  const claim = chain.map((e) => (e as { cause?: { claim?: unknown } }).cause?.claim).find((c): c is string => typeof c === 'string');
+  // Which claim (ID token) or attribute (userinfo body) a comparison failed on.
+  const claim = chain
+    .map((e) => (e as { cause?: { claim?: unknown; attribute?: unknown } }).cause)
+    .map((c) => c?.claim ?? c?.attribute)
+    .find((c): c is string => typeof c === 'string');
   if (codes.includes('OAUTH_JWT_CLAIM_COMPARISON_FAILED') || claim) {
     if (claim === 'nonce') return new ConnectorError('upstream_protocol', 'nonce_mismatch', detail, { cause: error });
     if (claim === 'iss') return new ConnectorError('upstream_protocol', 'issuer_mismatch', detail, { cause: error });

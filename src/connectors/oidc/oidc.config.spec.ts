@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { validateConfig } from '../../config/config.loader.js';
 import { ConfigError } from '../../config/config.errors.js';
@@ -57,6 +58,11 @@ describe('OIDC connector config', () => {
     [{ authorizationParams: { prompt: 'select_account', domain_hint: 'corp.example' } }],
   ])('%j is accepted', (change) => {
     expect(problems({ ...base, ...change })).toEqual([]);
+  });
+
+  test('every field is in the reference of docs/connectors-oidc.md', () => {
+    const doc = readFileSync('docs/connectors-oidc.md', 'utf8');
+    for (const name of Object.keys(oidcConnectorConfigSchema.shape)) expect([name, doc.includes(`| \`${name}`)]).toEqual([name, true]);
   });
 
   test('every field is described', () => {

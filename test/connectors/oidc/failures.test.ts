@@ -109,6 +109,7 @@ describe('OIDC connector: failures', () => {
     ['no RFC 9207 iss although the IdP advertises it', { responseIssuer: null }, 'issuer_missing'],
     ['an ID token signed with a key not in the JWKS', { signingKey: 'stranger' as const }, 'bad_signature'],
     ['an ID token signed by another key under the published kid', { signingKey: 'forged' as const }, 'bad_signature'],
+    ['userinfo about another subject', { userinfoSubject: 'someone-else' }, 'subject_mismatch'],
   ])('the IdP returns %s', async (_label, misbehaviour, reason) => {
     idp.behave = misbehaviour;
     const { browser, page } = await throughIdp();
