@@ -26,6 +26,7 @@ import { parseStrict } from './xml-strict-parser.js';
 import { inspectDecryptedAssertion, inspectResponse } from './response-inspector.js';
 import { decryptAssertion } from './assertion-decryptor.js';
 import { orderCertsByKeyInfo, verifySignatures, type VerifiedSignature } from './signature-verifier.js';
+import { samlInstant } from './saml-time.js';
 import { readSignedAssertion, type SignedAssertion, type SubjectConfirmation } from './signed-assertion-reader.js';
 import type { SamlRequestStore } from './saml-request-store.js';
 import type { SamlServiceProvider } from './saml-service-provider.js';
@@ -141,15 +142,15 @@ export class AcsResponseValidator {
     const bearer = this.checkBearer(assertion.subjectConfirmations, inResponseTo, now);
 
     const { notBefore, notOnOrAfter } = assertion.conditions;
-    if (notOnOrAfter && now - skew >= Date.parse(notOnOrAfter)) reject('expired', 'Conditions NotOnOrAfter has passed');
-    if (notBefore && now + skew < Date.parse(notBefore)) reject('not_yet_valid', 'Conditions NotBefore is in the future');
+    if (notOnOrAfter && now - skew >= samlInstant(notOnOrAfter, 'Conditions NotOnOrAfter')) reject('expired', 'Conditions NotOnOrAfter has passed');
+    if (notBefore && now + skew < samlInstant(notBefore, 'Conditions NotBefore')) reject('not_yet_valid', 'Conditions NotBefore is in the future');
     if (!assertion.audiences.includes(sp.endpoints.entityId)) reject('audience_mismatch', 'this SP is not in the AudienceRestriction');
     if (!assertion.authn) reject('authn_statement_missing', 'the assertion has no AuthnStatement');
     if (assertion.hasEncryptedAttributes) reject('assertion_invalid', 'EncryptedAttribute is not supported');
 
     // Replay: the assertion ID (signed), kept until the latest moment it could still be accepted.
     if (!assertion.id) reject('assertion_invalid', 'the assertion has no ID');
-    const keepUntil = Math.max(...[notOnOrAfter, bearer.notOnOrAfter].filter((t): t is string => !!t).map(Date.parse)) + skew;
+    const keepUntil = Math.max(...[notOnOrAfter, bearer.notOnOrAfter].filter((t): t is string => !!t).map((t) => samlInstant(t, 'NotOnOrAfter'))) + skew;
     const key = `saml-assertion:${createHash('sha256').update(`${assertion.issuer}\u0000${assertion.id}`).digest('base64url')}`;
     if (!(await this.replay(key, keepUntil))) reject('replay', `assertion ${assertion.id.slice(0, 80)} was already used`);
 
@@ -178,8 +179,8 @@ export class AcsResponseValidator {
       let problem: [SamlRejectionReason, string] | undefined;
       if (c.recipient !== this.sp.endpoints.acsUrl) problem = ['recipient_mismatch', `SubjectConfirmationData Recipient "${c.recipient}" is not this ACS`];
       else if (!c.notOnOrAfter) problem = ['subject_confirmation_invalid', 'SubjectConfirmationData has no NotOnOrAfter'];
-      else if (now - skew >= Date.parse(c.notOnOrAfter)) problem = ['expired', 'SubjectConfirmationData NotOnOrAfter has passed'];
-      else if (c.notBefore && now + skew < Date.parse(c.notBefore)) problem = ['not_yet_valid', 'SubjectConfirmationData NotBefore is in the future'];
+      else if (now - skew >= samlInstant(c.notOnOrAfter, 'SubjectConfirmationData NotOnOrAfter')) problem = ['expired', 'SubjectConfirmationData NotOnOrAfter has passed'];
+      else if (c.notBefore && now + skew < samlInstant(c.notBefore, 'SubjectConfirmationData NotBefore')) problem = ['not_yet_valid', 'SubjectConfirmationData NotBefore is in the future'];
       else if ((c.inResponseTo ?? null) !== inResponseTo) problem = ['in_response_to_mismatch', 'SubjectConfirmationData InResponseTo differs from the Response\'s'];
       if (!problem) return c;
       first ??= problem;

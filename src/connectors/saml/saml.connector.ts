@@ -128,7 +128,7 @@ export class SamlConnector implements Connector {
     }
     if (response.interactionId === undefined) {
       // IdP-initiated: valid, but nothing binds it to this browser, so it signs nobody in here.
-      this.services.log('info', 'IdP-initiated SAML response accepted; sending the browser to the landing URL', { subject: identity.subject });
+      this.services.log('info', 'IdP-initiated SAML response accepted; sending the browser to the landing URL', { issuer: response.assertion.issuer, assertionId: response.assertion.id });
       ctx.res.status(303).setHeader('location', this.sp.config.unsolicitedLandingUrl!).setHeader('cache-control', 'no-store').end();
       return;
     }

@@ -169,6 +169,19 @@ describe('SAML connector: attacks on the ACS are refused, naming the check', () 
       await expectRefused({ idp: { over } }, reason);
     });
 
+    // node-saml refuses unparsable times itself; a time without a zone it reads as local time. Herald
+    // parses every time it compares strictly too (Date.parse gives NaN, and NaN comparisons are false).
+    test.each([
+      ['an unparsable SubjectConfirmationData NotOnOrAfter', { scdNotOnOrAfter: 'never' }],
+      ['an unparsable Conditions NotOnOrAfter', { notOnOrAfter: '9999-99-99' }],
+      ['a NotOnOrAfter without a time zone (local time is ambiguous)', { notOnOrAfter: future(5 * 60_000).replace('Z', '') }],
+    ])('%s → assertion_invalid (not a valid SAML time)', async (_label, over) => {
+      const outcome = await attack({ idp: { over } });
+      expect(outcome.reason).toBe('assertion_invalid');
+      expect(outcome.detail).toMatch(/is not a valid (SAML time|date)/);
+      expect(outcome.appError).toBe('access_denied');
+    });
+
     test('NotBefore 60 s ahead is within the 120 s clock skew (control)', async () => {
       setup.idp.settings = { sign: 'both', over: { notBefore: future(60_000) } };
       const result = await postToAcs(setup, await toIdpAnswer(setup));
