@@ -39,9 +39,10 @@ const CLOCK_TOLERANCE_SECONDS = 30;
 
 interface FlowState extends Record<string, unknown> {
   interactionId: string;
-  clientId: string;
   nonce: string;
   verifier: string;
+  /** The client the sign-in is for (logged when the callback is refused). */
+  clientId: string;
   /** SHA-256 of the browser-binding cookie, set by the `start` route. */
   bindingHash?: string;
 }
@@ -93,11 +94,6 @@ export class OidcConnector implements Connector {
 
   async close(): Promise<void> {
     await this.http.close();
-  }
-
-  /** The redirect URI to register at the IdP. */
-  get callbackUrl(): string {
-    return this.redirectUri;
   }
 
   async begin(login: LoginContext): Promise<BeginResult> {
@@ -178,6 +174,7 @@ export class OidcConnector implements Connector {
     }
     if (!bindingMatches(bindingValue, flow.bindingHash)) {
       // Another browser: do not touch the sign-in it belongs to, and do not redeem the code.
+      this.services.log('warn', 'callback refused: it arrived in a browser that did not start the sign-in', { clientId: flow.clientId, interactionId: flow.interactionId });
       return ctx.fail(undefined, new ConnectorError('upstream_protocol', 'state_browser_mismatch', 'the callback arrived in a browser that did not start this sign-in'));
     }
     await this.services.state.take(`browser:${flow.bindingHash}`);
