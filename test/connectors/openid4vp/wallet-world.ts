@@ -101,7 +101,7 @@ export function walletConnector(world: WalletWorld, overrides: Record<string, un
       { issuer: world.x5cIssuer.iss, x5cTrustAnchors: [world.issuerCa.pem] },
       { issuer: world.remoteIssuer.iss, jwksUri: world.status.jwksUri('remote') },
     ],
-    statusList: { allowHttp: true, allowPrivateNetwork: true, timeoutMs: 1000 },
+    statusList: { allowHttp: true, allowPrivateNetwork: true, timeoutMs: 4000 },
     ...overrides,
   };
 }
