@@ -97,7 +97,7 @@ describe('wallet sign-in end to end', () => {
     const answer = await world.wallet.answer(await world.wallet.resolve(begun.sameDevice!));
     const redirectUri = answer.body.redirect_uri as string;
     // Another browser (an attacker who fixed the session) gets nowhere with the code.
-    const other = await beginSignIn(herald, client, 'wallet'); // a browser with its own interaction
+    const other = await beginSignIn(herald, client, 'wallet-same'); // a browser with its own interaction
     const stolen = await other.browser.go(redirectUri);
     expect(stolen.status).toBe(400);
     expect(stolen.body).toContain('started in another browser');
