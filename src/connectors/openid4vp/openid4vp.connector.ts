@@ -95,11 +95,6 @@ export class Openid4vpConnector implements Connector {
     this.transactions = new WalletTransactions(services.state, services.replay);
   }
 
-  /** Status list fetches so far (observability). */
-  get statusFetches(): number {
-    return this.status?.fetches ?? 0;
-  }
-
   async begin(login: LoginContext): Promise<BeginResult> {
     if (this.config.flow === 'same_device') {
       const tx = await this.newTransaction(login.interactionId, 'same_device');
