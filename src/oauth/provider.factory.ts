@@ -68,7 +68,8 @@ export function buildProvider(deps: ProviderDependencies): Provider {
     },
     routes: ROUTES,
     scopes: ['openid', 'offline_access', 'profile', 'email', 'address', 'phone', ...apiScopes],
-    claims: STANDARD_SCOPE_CLAIMS,
+    // How and when the user authenticated (upstream amr/acr, auth_time) travel in every ID token.
+    claims: { acr: null, amr: null, auth_time: null, sid: null, iss: null, ...STANDARD_SCOPE_CLAIMS, openid: ['sub', 'auth_time', 'acr', 'amr'] },
     conformIdTokenClaims: false,
     responseTypes: ['code'],
     allowOmittingSingleRegisteredRedirectUri: false,

@@ -73,6 +73,9 @@ describe('authorization code flow', () => {
     const idToken = tokens.claims()!;
     expect(idToken.sub).toBe(aliceId);
     expect(idToken.email).toBe('alice@example.com');
+    // Session claims: when and how the user authenticated.
+    expect(idToken.amr).toEqual(['dev']);
+    expect(idToken.auth_time).toEqual(expect.any(Number));
     expect(tokens.refresh_token).toEqual(expect.any(String));
     const events = await herald.audit.find({ type: 'login.succeeded' });
     expect(events.some((e) => e.userId === aliceId && e.connectorId === 'dev' && e.clientId === 'web')).toBe(true);
