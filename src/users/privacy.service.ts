@@ -200,6 +200,24 @@ export class PrivacyService {
     return events.length;
   }
 
+  /**
+   * Ids in the exported events that belong to other people: user ids (existing or already
+   * deleted) — every id-like string that is neither this person's nor a group's.
+   */
+  private async otherPeople(userId: string, events: AuditEventEntity[]): Promise<Set<string>> {
+    const ids = new Set<string>();
+    const collect = (value: unknown) => {
+      if (typeof value === 'string' && UUID.test(value) && value !== userId) ids.add(value);
+      else if (Array.isArray(value)) value.forEach(collect);
+      else if (value && typeof value === 'object') Object.values(value).forEach(collect);
+    };
+    for (const event of events) collect(event.data);
+    const groups = await this.groups.existingIds([...ids]);
+    const groupEvents = events.flatMap((e) => (typeof e.data?.group === 'string' ? [e.data.group] : []));
+    for (const id of [...groups, ...groupEvents]) ids.delete(id);
+    return ids;
+  }
+
   /** Everything Herald holds about a person (GDPR art. 15), as one JSON document. */
   async export(ref: string, actor: Actor): Promise<Record<string, unknown>> {
     const row = await this.resolve(ref);
@@ -216,6 +234,7 @@ export class PrivacyService {
     identifiers.forEach((id, i) => qb.orWhere(`LOWER(e.data) LIKE :p${i} ESCAPE '!'`, { [`p${i}`]: likePattern(id) }));
     const events = await qb.orderBy('e.time', 'ASC').getMany();
 
+    const others = await this.otherPeople(userId, events);
     const payloads = records.map((r) => ({ model: r.model, payload: parse(r.payload), row: r }));
     // Token and code values are bearer secrets: only their metadata is exported.
     const tokenMeta = (p: Record<string, any>, row: OidcPayloadEntity) => ({
@@ -244,7 +263,15 @@ export class PrivacyService {
         created: iso(row.createdAt),
         lastModified: iso(row.updatedAt),
       },
-      links: links.map((l) => ({ connector: l.connectorId, subject: l.upstreamSubject, created: iso(l.createdAt), lastLogin: iso(l.lastLoginAt), lastAttributes: l.lastAttributes })),
+      links: links.map((l) => ({
+        connector: l.connectorId,
+        subject: l.upstreamSubject,
+        created: iso(l.createdAt),
+        lastLogin: iso(l.lastLoginAt),
+        lastAttributes: l.lastAttributes,
+        // Whatever else the link keeps about the upstream identity (e.g. its last profile).
+        ...Object.fromEntries(Object.entries(l).filter(([key]) => !['id', 'userId', 'connectorId', 'upstreamSubject', 'createdAt', 'lastLoginAt', 'lastAttributes'].includes(key))),
+      })),
       groups: memberships.map(({ group }) => ({ id: group.id, displayName: group.displayName })),
       consents: payloads
         .filter((p) => p.model === 'Grant')
@@ -276,13 +303,16 @@ export class PrivacyService {
         clientId: e.clientId,
         connectorId: e.connectorId,
         reason: e.reason,
-        data: e.data,
+        // Events about a group may name other members: they are not part of this person's data.
+        data: e.data ? deepMapStrings(e.data, (v) => (others.has(v) ? '(another user)' : v)) : e.data,
       })),
     };
     this.audit.emit({ type: 'user.exported', userId, clientId: actor.clientId, data: { via: actor.via } });
     return document;
   }
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function replaceInsensitive(text: string, needle: string, replacement: string): string {
   if (!needle) return text;

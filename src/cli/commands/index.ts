@@ -2,5 +2,6 @@
 import type { Command } from 'commander';
 import { registerConfigCommands } from './config.command.js';
 import { registerKeyCommands } from './keys.command.js';
+import { registerUserCommands } from './users.command.js';
 
-export const COMMAND_GROUPS: Array<(program: Command) => void> = [registerConfigCommands, registerKeyCommands];
+export const COMMAND_GROUPS: Array<(program: Command) => void> = [registerConfigCommands, registerKeyCommands, registerUserCommands];
