@@ -7,6 +7,7 @@ import { inflateSync } from 'node:zlib';
 import { IssuerTrust } from '../../../src/connectors/openid4vp/issuer-trust.js';
 import { StatusListClient, readStatus, type StatusListSettings } from '../../../src/connectors/openid4vp/status-list.client.js';
 import { PresentationRejected } from '../../../src/connectors/openid4vp/presentation-rejected.js';
+import { isNonPublicAddress } from '../../../src/connectors/openid4vp/guarded-get.js';
 import { startHerald, type TestHerald } from '../../support/herald.js';
 import { clientPeer, type ClientPeer } from '../../peers/client.js';
 import { STATUS } from '../../peers/sd-jwt-issuer.js';
@@ -123,6 +124,13 @@ describe('token status list', () => {
     // Allowed, the same name reaches the server (whose token names the 127.0.0.1 URI, hence sub fails):
     // so the refusal above was the guard, not name resolution.
     expect(await checkOf(client().statusOf(viaName, 0, world.issuer.iss))).toBe('status_token_invalid');
+  });
+
+  test('non-public addresses, IPv4 and IPv6 (mapped too), are recognised', () => {
+    for (const address of ['127.0.0.1', '10.1.2.3', '172.20.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', '::ffff:127.0.0.1', '::ffff:7f00:1', '::ffff:10.0.0.1', 'fd00::1', 'fe80::1', 'not-an-ip']) {
+      expect([address, isNonPublicAddress(address)]).toEqual([address, true]);
+    }
+    for (const address of ['8.8.8.8', '93.184.216.34', '2001:4860:4860::8888', '::ffff:8.8.8.8', '::ffff:808:808']) expect([address, isNonPublicAddress(address)]).toEqual([address, false]);
   });
 
   describe('in a sign-in', () => {
