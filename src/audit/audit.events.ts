@@ -27,6 +27,7 @@ export const AUDIT_EVENT_TYPES = [
   'group.deleted',
   'claims.provider_failed',
   'config.reloaded',
+  'transforms.reloaded',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

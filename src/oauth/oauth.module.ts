@@ -11,11 +11,14 @@ import { AccountLinker } from '../users/account-linker.js';
 import { DatabaseFlowStateStore } from '../connectors/flow-state.store.js';
 import { ConnectorRoutesController } from '../connectors/connector-routes.controller.js';
 import { TRANSFORM_RUNNER, type TransformRunner } from '../transforms/transform-runner.js';
+import { AccountUpdater } from '../transforms/account-updates.js';
+import { LastIdentityStore } from '../transforms/last-identity.store.js';
+import { ConnectorRegistry } from '../connectors/connector.registry.js';
 import { ProviderHost } from './provider-host.js';
 import { InteractionController } from './interaction/interaction.controller.js';
 import { LoginService } from './interaction/login.service.js';
 import { PendingLogins } from './interaction/pending-logins.js';
-import { AllowAllRisk, type RiskPolicy } from './interaction/risk-policy.js';
+import { ThresholdRiskPolicy, type RiskPolicy } from './interaction/risk-policy.js';
 
 export const RISK_POLICY = Symbol('RISK_POLICY');
 
@@ -30,12 +33,31 @@ export const RISK_POLICY = Symbol('RISK_POLICY');
         new ProviderHost({ config: loaded.config, dataSource: ds, keyStore, accounts: users, claims, audit, extraParams: ['idp_hint'] }),
     },
     { provide: PendingLogins, inject: [DatabaseFlowStateStore], useFactory: (flows: DatabaseFlowStateStore) => new PendingLogins(flows.scoped('pending')) },
-    { provide: RISK_POLICY, useFactory: (): RiskPolicy => new AllowAllRisk() },
+    // Transform risk scores and the optional risk endpoint, with transforms.risk thresholds.
+    { provide: RISK_POLICY, inject: [LOADED_CONFIG, AuditService], useFactory: (loaded: LoadedConfig, audit: AuditService): RiskPolicy => new ThresholdRiskPolicy(loaded.config.transforms.risk, audit) },
     {
       provide: LoginService,
-      inject: [LOADED_CONFIG, AccountLinker, TRANSFORM_RUNNER, ClaimSnapshotStore, AuditService, RISK_POLICY],
-      useFactory: (loaded: LoadedConfig, linker: AccountLinker, transforms: TransformRunner, snapshots: ClaimSnapshotStore, audit: AuditService, risk: RiskPolicy) =>
-        new LoginService(loaded.config, linker, transforms, snapshots, audit, risk),
+      inject: [LOADED_CONFIG, AccountLinker, TRANSFORM_RUNNER, ClaimSnapshotStore, AuditService, RISK_POLICY, AccountUpdater, LastIdentityStore, ConnectorRegistry, UsersRepository],
+      useFactory: (
+        loaded: LoadedConfig,
+        linker: AccountLinker,
+        transforms: TransformRunner,
+        snapshots: ClaimSnapshotStore,
+        audit: AuditService,
+        risk: RiskPolicy,
+        updater: AccountUpdater,
+        identities: LastIdentityStore,
+        connectors: ConnectorRegistry,
+        users: UsersRepository,
+      ) =>
+        new LoginService(loaded.config, linker, transforms, snapshots, audit, risk, {
+          applyAccountUpdates: (userId, updates, context) => updater.apply(userId, updates, context),
+          rememberIdentity: (connectorId, identity) => identities.remember(connectorId, identity),
+          lastIdentity: (userId) => identities.latest(userId),
+          snapshotWrittenAt: (userId, clientId) => identities.snapshotWrittenAt(userId, clientId),
+          findConnector: (id) => connectors.get(id),
+          findAccount: (id) => users.findById(id),
+        }),
     },
   ],
   exports: [ProviderHost, LoginService],

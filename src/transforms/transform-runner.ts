@@ -1,7 +1,7 @@
 /**
  * The seam between the login pipeline and claim transforms: run the transforms bound to a
- * connector (and client) on an upstream identity. The sandboxed implementation lives in
- * transforms/; `NoTransforms` serves connectors with none configured.
+ * connector (and client) on an upstream identity. The sandboxed implementation is
+ * TransformPipeline (transform-pipeline.ts); `NoTransforms` serves builds and tests without any.
  */
 import type { UpstreamIdentity } from '../connectors/connector.js';
 import type { Account } from '../users/account-attributes.js';
@@ -20,15 +20,29 @@ export type TransformOutcome =
       /** claim → `transform:<file>:<line>` */
       origins: Record<string, string>;
       accountUpdates?: Record<string, unknown>;
+      /** Highest risk score a transform of the chain returned (0..100). */
       risk?: number;
+      riskReasons?: string[];
+      /** The chain that ran, in order. */
+      transforms?: string[];
     }
   | { kind: 'deny'; reason: string; transform: string }
-  | { kind: 'failed'; transform: string; message: string; file?: string; line?: number; column?: number };
+  | {
+      kind: 'failed';
+      transform: string;
+      message: string;
+      /** Failure kind: error, cpu_timeout, memory_limit, wall_timeout, never_settled, invalid_output… */
+      reason?: string;
+      file?: string;
+      line?: number;
+      column?: number;
+    };
 
 /** Injection token of the TransformRunner. */
 export const TRANSFORM_RUNNER = Symbol('TRANSFORM_RUNNER');
 
 export interface TransformRunner {
+  /** Runs the chain `names` (a connector's transforms; per-client bindings are applied on top). */
   run(names: string[], input: TransformInputContext): Promise<TransformOutcome>;
 }
 

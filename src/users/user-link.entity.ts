@@ -22,6 +22,13 @@ export class UserLinkEntity {
   @Column({ name: 'last_attributes', type: 'text', nullable: true, transformer: jsonText })
   lastAttributes!: Record<string, any> | null;
 
+  /**
+   * The last upstream identity without connector-private data (profile, amr/acr, protocol data), so
+   * that transforms can run for another client of the same browser session (SSO). See transforms/.
+   */
+  @Column({ name: 'last_identity', type: 'text', nullable: true, transformer: jsonText })
+  lastIdentity!: Record<string, any> | null;
+
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt!: number;
 

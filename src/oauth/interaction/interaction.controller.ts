@@ -189,6 +189,10 @@ export class InteractionController {
     const provider = this.host.current;
     const accountId = details.session?.accountId;
     const clientId = String(details.params.client_id);
+    // SSO: a session signing in to another client skipped the login step, so run this client's
+    // transforms on the session's last upstream identity (a no-op when its claims are current).
+    const resumed = await this.login.resumeForClient(accountId, clientId);
+    if (!resumed.ok) return this.finishWithError(details, req, res, resumed.oauthError, resumed.message);
     let grant = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
     grant ??= new provider.Grant({ accountId, clientId });
     const promptDetails = details.prompt.details as {

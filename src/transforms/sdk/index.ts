@@ -32,23 +32,36 @@ export type AsInput<T> = unknown extends T
       ? readonly AsInput<E>[]
       : { readonly [K in keyof T]: AsInput<T[K]> };
 
-/** Claims Herald alone sets; a transform may never set them (a type error, and refused at run time). */
-export type ReservedClaim =
-  | 'iss'
-  | 'sub'
-  | 'aud'
-  | 'exp'
-  | 'nbf'
-  | 'iat'
-  | 'jti'
-  | 'cnf'
-  | 'client_id'
-  | 'scope'
-  | 'auth_time'
-  | 'nonce'
-  | 'acr'
-  | 'amr'
-  | 'sid';
+/**
+ * Claims Herald alone sets; a transform may never set them (a type error, and refused at run time).
+ * The same list as src/claims/reserved-claims.ts (a test keeps them equal).
+ */
+export const RESERVED_CLAIMS = [
+  'iss',
+  'sub',
+  'aud',
+  'exp',
+  'nbf',
+  'iat',
+  'jti',
+  'cnf',
+  'client_id',
+  'scope',
+  'auth_time',
+  'nonce',
+  'acr',
+  'amr',
+  'sid',
+  'azp',
+  'at_hash',
+  'c_hash',
+  's_hash',
+  'typ',
+  'act',
+  'may_act',
+  'authorization_details',
+] as const;
+export type ReservedClaim = (typeof RESERVED_CLAIMS)[number];
 
 /** Kinds of upstream (`input.upstream.protocol.kind`). */
 export type UpstreamKind = 'oidc' | 'saml' | 'wallet';
@@ -161,6 +174,9 @@ export interface TransformDefinition<K extends UpstreamKind = UpstreamKind> {
   readonly protocols?: readonly K[];
   run(input: TransformInput<K>, ctx: TransformContext): TransformOutput | Promise<TransformOutput>;
 }
+
+/** A definition for any upstream kinds: what a transform file must default-export. */
+export type AnyTransformDefinition = TransformDefinition<any>;
 
 /** Gives a transform its types: `export default defineTransform({ protocols: ['saml'], run(input, ctx) { … } })`. */
 export function defineTransform<const K extends UpstreamKind = UpstreamKind>(definition: TransformDefinition<K>): TransformDefinition<K> {
