@@ -60,6 +60,8 @@ export function applyPatch(rt: ResourceType, doc: Doc, operations: PatchOperatio
   const working = structuredClone(doc);
   const engine = new PatchEngine(rt, working, options);
   for (const operation of operations) engine.apply(operation);
+  // Extension objects emptied by the operations are unassigned.
+  for (const ext of rt.extensions) if (working[ext.id] !== undefined && isEmpty(working[ext.id])) delete working[ext.id];
   return working;
 }
 

@@ -1,0 +1,59 @@
+import { ScimError } from './scim.errors.js';
+import { applyPatch, readPatchRequest } from './scim-patch.js';
+import { ScimSchemas, ENTERPRISE_URN } from './scim-schema.js';
+import { scimConfigSchema } from './scim.config.js';
+
+const rt = new ScimSchemas(scimConfigSchema.parse({})).user;
+const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const patch = (doc: Record<string, unknown>, ...ops: Array<Record<string, unknown>>) => applyPatch(rt, doc, readPatchRequest({ schemas: [PATCH], Operations: ops }), { maxFilterLength: 4096 });
+const scimType = (run: () => unknown) => {
+  try {
+    run();
+  } catch (error) {
+    return (error as ScimError).scimType;
+  }
+  return 'no error';
+};
+
+describe('SCIM PATCH engine', () => {
+  const user = { id: 'u1', userName: 'a', emails: [{ value: 'a@x', type: 'work', primary: true }], meta: { version: 'W/"1"' } };
+
+  test('works on a copy: the input document is never modified', () => {
+    const input = structuredClone(user);
+    patch(input, { op: 'replace', path: 'emails[type eq "work"].value', value: 'b@x' });
+    expect(input).toEqual(user);
+  });
+
+  test('filtered add on a missing element builds one element across operations', () => {
+    const out = patch(user, { op: 'add', path: 'addresses[type eq "work"].locality', value: 'Oslo' }, { op: 'add', path: 'addresses[type eq "work"].region', value: 'Oslo' });
+    expect(out.addresses).toEqual([{ type: 'work', locality: 'Oslo', region: 'Oslo' }]);
+  });
+
+  test('remove by value matches only the value sub-attribute (Entra member removal)', () => {
+    const doc = { ...user, roles: [{ value: 'a', display: 'A' }, { value: 'b' }] };
+    expect(patch(doc, { op: 'Remove', path: 'roles', value: [{ value: 'a', $ref: null }] }).roles).toEqual([{ value: 'b' }]);
+  });
+
+  test('readOnly targets: equal values are no-ops, different ones are mutability errors', () => {
+    expect(patch(user, { op: 'replace', value: { id: 'u1', displayName: 'A' } }).displayName).toBe('A');
+    expect(scimType(() => patch(user, { op: 'replace', value: { id: 'u2' } }))).toBe('mutability');
+    expect(scimType(() => patch(user, { op: 'remove', path: 'meta' }))).toBe('mutability');
+  });
+
+  test('manager: string and one-element list tolerated; remove through a filter on a single-valued attribute', () => {
+    const withManager = patch(user, { op: 'Add', path: 'manager', value: 'm1' });
+    expect(withManager[ENTERPRISE_URN]).toEqual({ manager: { value: 'm1' } });
+    expect(patch(user, { op: 'add', path: 'manager', value: [{ value: 'm2' }] })[ENTERPRISE_URN]).toEqual({ manager: { value: 'm2' } });
+    expect(patch(withManager, { op: 'remove', path: 'manager[value eq "m1"]' })[ENTERPRISE_URN]).toBeUndefined();
+  });
+
+  test('envelope and path errors carry their scimType', () => {
+    expect(scimType(() => readPatchRequest({ schemas: [PATCH], Operations: [{ op: 'copy', path: 'a' }] }))).toBe('invalidSyntax');
+    expect(scimType(() => readPatchRequest({ schemas: [], Operations: [{ op: 'add', path: 'a', value: 1 }] }))).toBe('invalidSyntax');
+    expect(scimType(() => readPatchRequest({ schemas: [PATCH], Operations: [{ op: 'remove' }] }))).toBe('noTarget');
+    expect(scimType(() => patch(user, { op: 'add', path: 'emails[type eq "work"', value: 'x' }))).toBe('invalidPath');
+    expect(scimType(() => patch(user, { op: 'add', path: 'emails[type xx "work"].value', value: 'x' }))).toBe('invalidFilter');
+    expect(scimType(() => patch(user, { op: 'add', path: 'name.givenName.x', value: 'x' }))).toBe('invalidPath');
+    expect(scimType(() => patch(user, { op: 'replace', path: 'emails[value co "zz"].type', value: 'x' }))).toBe('noTarget');
+  });
+});
