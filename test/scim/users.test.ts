@@ -570,6 +570,32 @@ describe('SCIM Users', () => {
     });
   });
 
+  describe('media types and switching SCIM off', () => {
+    test('requests may be application/scim+json or application/json', async () => {
+      await clean();
+      const asJson = await scim.request('POST', '/Users', { schemas: [CORE], userName: 'json@example.com' }, { 'content-type': 'application/json' });
+      expect(asJson.status).toBe(201);
+      const asScim = await scim.request('POST', '/Users', { schemas: [CORE], userName: 'scim@example.com' }, { 'content-type': 'application/scim+json; charset=utf-8' });
+      expect(asScim.status).toBe(201);
+      expect(asScim.headers.get('content-type')).toBe('application/scim+json; charset=utf-8');
+    });
+
+    test('scim.enabled: false answers 404 everywhere under /scim/v2', async () => {
+      const off = await startScimHerald({ scim: { enabled: false } });
+      try {
+        const client = await ScimClient.connect(off);
+        for (const path of ['/Users', '/Groups', '/ServiceProviderConfig', '/Schemas']) {
+          const res = await client.get(path);
+          expect(res.status).toBe(404);
+          expect(res.body).toMatchObject({ schemas: [ERROR], status: '404' });
+        }
+        expect((await client.post('/Users', { schemas: [CORE], userName: 'x@example.com' })).status).toBe(404);
+      } finally {
+        await off.stop();
+      }
+    });
+  });
+
   describe('discovery', () => {
     test('/ServiceProviderConfig says what is implemented', async () => {
       const res = await scim.get('/ServiceProviderConfig');
