@@ -8,7 +8,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { redeem } from '../../peers/client.js';
 import samlify from 'samlify';
 import { CONNECTOR, followFailure, postToAcs, rejections, startSetup, toIdpAnswer, unb64, type Setup } from './saml-fixtures.js';
-import { certBody } from '../../peers/saml-idp.js';
+import { DEFAULT_USER, certBody } from '../../peers/saml-idp.js';
 import { TestBrowser } from '../../support/browser.js';
 import { DatabaseFlowStateStore } from '../../../src/connectors/flow-state.store.js';
 import { ConnectorRegistry } from '../../../src/connectors/connector.registry.js';
@@ -35,6 +35,7 @@ describe('SAML connector: sign-in through a partner IdP', () => {
         requestedAuthnContext: { classRefs: ['urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport'], comparison: 'minimum' },
         attributes: { name: ['displayName', 'givenName'] },
         trustEmail: true,
+        transforms: ['partner-saml'], // transforms/partner-saml.ts: SAML groups/offices → roles/locations
       }),
     });
   });
@@ -78,12 +79,10 @@ describe('SAML connector: sign-in through a partner IdP', () => {
     const idToken = tokens.claims()!;
     expect(access.sub).toBe(idToken.sub);
     expect(idToken).toMatchObject({ email: 'alice@partner.test', given_name: 'Alice', family_name: 'Partner' });
-    // The API token's claims for the `trades` scope: given_name comes from the SAML givenName
-    // attribute (urn:oid:2.5.4.42) through the account. roles/locations need the partner-saml
-    // transform (transforms/partner-saml.ts), which this suite cannot run until the transform
-    // engine is wired into Herald; with no transform bound they are absent.
-    expect(access).toMatchObject({ given_name: 'Alice', scope: 'trades', client_id: 'web' });
-    expect(access).not.toHaveProperty('roles');
+    // The API token's claims for the `trades` scope: roles and locations produced by the
+    // partner-saml transform from the SAML attributes (groups: traders, desk-admins; office:
+    // Zurich, London); given_name from the SAML givenName attribute through the account.
+    expect(access).toMatchObject({ roles: ['desk-admin', 'trader'], locations: ['LON', 'ZRH'], given_name: 'Alice', scope: 'trades', client_id: 'web' });
 
     // The account is linked by (IdP entity ID, NameID); the upstream attributes are kept on the link.
     const users = new UsersRepository(herald.dataSource);
@@ -126,6 +125,22 @@ describe('SAML connector: sign-in through a partner IdP', () => {
       'urn:oid:0.9.2342.19200300.100.1.3': ['alice@partner.test'],
     });
     expect(Math.abs(identity.authTime! - Date.now() / 1000)).toBeLessThan(60);
+  });
+
+  test('the transform denies a partner user whose groups grant no role: access_denied, audited', async () => {
+    const { herald, idp } = setup;
+    idp.user = { ...DEFAULT_USER, nameId: 'mallory@partner.test', attributes: [{ name: 'http://schemas.partner.test/claims/groups', friendlyName: 'groups', values: ['contractors'] }] };
+    try {
+      const at = await toIdpAnswer(setup);
+      const result = await postToAcs(setup, at);
+      expect(result.page?.status).toBe(403);
+      expect((await followFailure(setup, at, result)).callback?.searchParams.get('error')).toBe('access_denied');
+      const denied = (await herald.audit.find({ type: 'login.denied' })).at(-1);
+      expect(denied).toMatchObject({ connectorId: CONNECTOR, reason: 'transform_denied' });
+      expect(JSON.stringify(denied?.data)).toContain(`no partner group of ${idp.entityId} grants a role`);
+    } finally {
+      idp.user = DEFAULT_USER;
+    }
   });
 
   test('the IdP answering with a non-Success status ends the sign-in with access_denied to the app', async () => {
