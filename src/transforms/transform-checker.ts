@@ -43,7 +43,10 @@ const COMPILER_OPTIONS: ts.CompilerOptions = {
 /** Where each claim of an entry is written: claim → line, and the line of `run` as the fallback. */
 export interface ClaimLines {
   runLine: number;
+  /** claim → line of its first write */
   claims: Record<string, number>;
+  /** claim → column of that write */
+  columns: Record<string, number>;
 }
 
 export interface CheckResult {
@@ -93,9 +96,10 @@ export function createInThreadChecker(sdkPath = sdkSourcePath()): TransformCheck
 
   function checkSync(files: string[]): CheckResult {
     const rootNames = files.map((f) => resolve(f));
-    const program = ts.createProgram({ rootNames, options: COMPILER_OPTIONS, host, oldProgram });
+    // The SDK is always in the program: the export check needs its types even when a file does not import it.
+    const program = ts.createProgram({ rootNames: [...rootNames, sdkFile], options: COMPILER_OPTIONS, host, oldProgram });
     oldProgram = program;
-    const diagnostics: TransformDiagnostic[] = [
+    const diagnostics: Array<TransformDiagnostic & { reservedClaim?: string }> = [
       ...program.getOptionsDiagnostics(),
       ...program.getSyntacticDiagnostics(),
       ...program.getSemanticDiagnostics(),
@@ -130,6 +134,13 @@ export function createInThreadChecker(sdkPath = sdkSourcePath()): TransformCheck
           message: `the default export must be a transform definition (use defineTransform); got '${checker.typeToString(type)}'`,
         });
       }
+    }
+    // A reserved claim is reported by TS at `run`; point at the claim itself when it is written literally.
+    for (const d of diagnostics) {
+      const claim = d.reservedClaim;
+      delete d.reservedClaim;
+      const lines = claim && d.file ? origins[resolve(d.file)] : undefined;
+      if (claim && lines?.claims[claim]) Object.assign(d, { line: lines.claims[claim], column: lines.columns[claim] });
     }
     return { diagnostics, origins };
   }
@@ -188,13 +199,16 @@ function where(sf: ts.SourceFile, pos: number): Pick<TransformDiagnostic, 'file'
 // TS2580/2591 ("Cannot find name 'process'. Do you need to install type definitions for node?")
 // would send the author to npm; say what is true instead.
 const NODE_NAME_CODES = new Set([2580, 2591, 2867, 2868]);
-const RESERVED_IN_MESSAGE = /Types of property '([A-Za-z_]+)' are incompatible/;
+const RESERVED_IN_MESSAGE = /Types of property '([A-Za-z_]+)' are incompatible/g;
 
-function toDiagnostic(d: ts.Diagnostic): TransformDiagnostic {
+function toDiagnostic(d: ts.Diagnostic): TransformDiagnostic & { reservedClaim?: string } {
   let message = ts.flattenDiagnosticMessageText(d.messageText, '\n');
-  const reserved = RESERVED_IN_MESSAGE.exec(message);
+  // The innermost "Types of property 'x'" of the chain names the claim.
+  const reserved = [...message.matchAll(RESERVED_IN_MESSAGE)].at(-1)?.[1];
+  let reservedClaim: string | undefined;
   if (reserved && /not assignable to type 'undefined'/.test(message)) {
-    message = `claim '${reserved[1]}' is reserved: Herald sets it itself, a transform may not\n${message}`;
+    reservedClaim = reserved;
+    message = `claim '${reserved}' is reserved: Herald sets it itself, a transform may not\n${message}`;
   }
   if (NODE_NAME_CODES.has(d.code)) {
     const name = /'([^']+)'/.exec(message)?.[1] ?? 'this';
@@ -204,8 +218,9 @@ function toDiagnostic(d: ts.Diagnostic): TransformDiagnostic {
     const name = /'([^']+)'/.exec(message)?.[1] ?? '';
     if (!name.startsWith('.')) message = `"${name}" cannot be imported by a transform: only "${SDK_SPECIFIER}" and relative files in the transforms directory`;
   }
-  if (d.file && d.start !== undefined) return { ...where(d.file, d.start), code: `TS${d.code}`, message };
-  return { code: `TS${d.code}`, message };
+  const extra = reservedClaim ? { reservedClaim } : {};
+  if (d.file && d.start !== undefined) return { ...where(d.file, d.start), code: `TS${d.code}`, message, ...extra };
+  return { code: `TS${d.code}`, message, ...extra };
 }
 
 function propertyName(name: ts.PropertyName | ts.Expression | undefined): string | undefined {
@@ -219,9 +234,13 @@ function propertyName(name: ts.PropertyName | ts.Expression | undefined): string
 export function claimLines(sf: ts.SourceFile): ClaimLines {
   const lineOf = (node: ts.Node) => sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
   const claims: Record<string, number> = {};
+  const columns: Record<string, number> = {};
   let runLine = 0;
   const record = (name: string | undefined, node: ts.Node) => {
-    if (name !== undefined && !Object.hasOwn(claims, name)) claims[name] = lineOf(node);
+    if (name === undefined || Object.hasOwn(claims, name)) return;
+    const { line, character } = sf.getLineAndCharacterOfPosition(node.getStart(sf));
+    claims[name] = line + 1;
+    columns[name] = character + 1;
   };
   const recordObject = (object: ts.ObjectLiteralExpression) => {
     for (const property of object.properties) {
@@ -244,5 +263,5 @@ export function claimLines(sf: ts.SourceFile): ClaimLines {
     ts.forEachChild(node, visit);
   };
   visit(sf);
-  return { runLine: runLine || 1, claims };
+  return { runLine: runLine || 1, claims, columns };
 }

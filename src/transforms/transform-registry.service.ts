@@ -229,7 +229,7 @@ export class TransformRegistry {
           return;
         }
         if (this.closed) return void runtime.close();
-        this.loaded.set(name, { name, runtime, compiled, lines: origins[file] ?? { runLine: 1, claims: {} }, protocols: runtime.protocols, loadedAt: Date.now() }); // the atomic swap
+        this.loaded.set(name, { name, runtime, compiled, lines: origins[file] ?? { runLine: 1, claims: {}, columns: {} }, protocols: runtime.protocols, loadedAt: Date.now() }); // the atomic swap
         swapped.push(name);
         if (current) void current.runtime.close().catch(() => undefined);
       }),
