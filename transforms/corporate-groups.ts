@@ -19,8 +19,12 @@ export default defineTransform({
     const groups = strings(upstream.attributes.groups).map((group) => group.toLowerCase());
     const roles = [...new Set(groups.filter((group) => Object.hasOwn(ROLE_OF_GROUP, group)).map((group) => ROLE_OF_GROUP[group]!))].sort();
     if (roles.length === 0) return { deny: 'none of the upstream groups grants a role' };
-    // The business id provisioned by HR (SCIM, Herald extension `userId`); Herald's own id otherwise.
-    const userId = account.custom.userId ?? account.id;
-    return { claims: { roles, user_id: userId } };
+    return {
+      claims: {
+        roles,
+        // The business id provisioned by HR (SCIM, Herald extension `userId`); Herald's own id otherwise.
+        user_id: account.custom.userId ?? account.id,
+      },
+    };
   },
 });
