@@ -7,17 +7,17 @@ const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected a
 
 const authSchema = z
   .discriminatedUnion('type', [
-    z.object({ type: z.literal('none') }).strict(),
+    z.object({ type: z.literal('none').describe('No authentication.') }).strict(),
     z
       .object({
-        type: z.literal('header'),
+        type: z.literal('header').describe('A static secret in a request header.'),
         name: headerName.default('authorization').describe('Header that carries the secret, e.g. authorization or x-api-key.'),
         value: z.string().min(1).describe('Header value, e.g. "Bearer ${SETTINGS_API_KEY}" (use ${ENV} interpolation; never commit it).'),
       })
       .strict(),
     z
       .object({
-        type: z.literal('client_credentials'),
+        type: z.literal('client_credentials').describe('An OAuth 2.0 access token from the client-credentials grant.'),
         tokenUrl: z
           .string()
           .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'expected an http(s) URL')
