@@ -143,8 +143,11 @@ export interface TransformContext {
   log(message: string, data?: Json): void;
 }
 
-/** Claims to add to tokens (input values may be passed through as they are); reserved names are a type error. */
-export type Claims = { [claim: string]: ReadonlyJson } & { [K in ReservedClaim]?: never };
+/**
+ * Claims to add to tokens (input values may be passed through as they are); reserved names are a
+ * type error. A member whose value is `undefined` is left out, as JSON.stringify does.
+ */
+export type Claims = { [claim: string]: ReadonlyJson | undefined } & { [K in ReservedClaim]?: never };
 
 export interface RiskSignal {
   /** 0 (no risk) … 100; configuration decides what score allows, denies or asks for a second factor. */
@@ -154,8 +157,8 @@ export interface RiskSignal {
 
 export interface TransformResult {
   claims: Claims;
-  /** Herald extension attributes to store on the account (only names configuration allows). */
-  accountUpdates?: { [attribute: string]: ReadonlyJson };
+  /** Herald extension attributes to store on the account (only names configuration allows); `null` removes one, `undefined` leaves it. */
+  accountUpdates?: { [attribute: string]: ReadonlyJson | undefined };
   risk?: RiskSignal;
 }
 
