@@ -51,6 +51,20 @@ export function toClientMetadata(client: ClientConfig, policy: ResourcePolicy): 
   return metadata;
 }
 
+/**
+ * oidc-provider rotates the refresh token before it builds the access token. When shaping the
+ * access token then fails (a claim provider is down), the old refresh token is made usable
+ * again and the new one is dropped, so the client can simply retry later.
+ */
+async function restoreRotatedRefreshToken(ctx: KoaContextWithOIDC): Promise<void> {
+  const rotated = ctx.oidc?.entities?.RotatedRefreshToken as { jti?: string } | undefined;
+  const replacement = ctx.oidc?.entities?.RefreshToken as { jti?: string } | undefined;
+  if (!rotated?.jti || ctx.oidc.params?.grant_type !== 'refresh_token') return;
+  const adapter = ctx.oidc.provider.RefreshToken.adapter as unknown as TypeOrmAdapter;
+  await adapter.unconsume(rotated.jti);
+  if (replacement?.jti && replacement.jti !== rotated.jti) await adapter.destroy(replacement.jti);
+}
+
 export function buildProvider(deps: ProviderDependencies): Provider {
   const { config, policy } = deps;
   const clientsById = new Map(config.clients.map((client) => [client.id, client]));
@@ -106,13 +120,19 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       const scopes = [...(token.scopes as Set<string>)];
       if (!deps.claims.hasClaims(scopes)) return undefined;
       const accountId = (token as { accountId?: string }).accountId;
-      const { claims } = await deps.claims.shape({
-        clientId: token.clientId!,
-        accountId,
-        scopes,
-        audience: (token as { aud?: string }).aud,
-        grantId: (token as { grantId?: string }).grantId,
-      });
+      let claims: Record<string, unknown>;
+      try {
+        ({ claims } = await deps.claims.shape({
+          clientId: token.clientId!,
+          accountId,
+          scopes,
+          audience: (token as { aud?: string }).aud,
+          grantId: (token as { grantId?: string }).grantId,
+        }));
+      } catch (error) {
+        await restoreRotatedRefreshToken(ctx);
+        throw error;
+      }
       for (const name of Object.keys(claims)) if (RESERVED_CLAIMS.has(name)) delete claims[name];
       return claims;
     },

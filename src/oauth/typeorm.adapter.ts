@@ -85,6 +85,14 @@ export class TypeOrmAdapter implements Adapter {
     }
   }
 
+  /**
+   * Undoes a consumption. Used when a refresh fails after oidc-provider rotated the refresh
+   * token (a claim source was unavailable): the client keeps a working refresh token.
+   */
+  async unconsume(id: string): Promise<void> {
+    await this.repo.update({ id, model: this.model }, { consumedAt: null });
+  }
+
   async destroy(id: string): Promise<void> {
     await this.repo.delete({ id, model: this.model });
   }

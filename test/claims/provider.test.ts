@@ -195,6 +195,18 @@ describe('claims from accounts and from APIs', () => {
       expect((await accessToken('desk.fail')).desk).toBe('NY-EQ');
     });
 
+    test('fail during a refresh keeps the refresh token usable for a retry', async () => {
+      const tokens = await (await devSignIn(app, JOHN_UPSTREAM, { scope: 'openid offline_access desk.fail' })).redeem();
+      api.mode = 'error';
+      const refused = await oidc.refreshTokenGrant(app.config, tokens.refresh_token!).catch((e: unknown) => e);
+      expect(refused).toMatchObject({ error: 'temporarily_unavailable' });
+      api.mode = 'up';
+      const retried = await oidc.refreshTokenGrant(app.config, tokens.refresh_token!);
+      expect(decodeJwt(retried.access_token)).toMatchObject({ sub: john.id, desk: 'NY-EQ' });
+      // Rotation still holds: the refresh token that worked is now spent.
+      expect(await oidc.refreshTokenGrant(app.config, tokens.refresh_token!).catch((e: unknown) => e)).toMatchObject({ error: 'invalid_grant' });
+    });
+
     test('fail also applies to a client-credentials-protected API whose token endpoint works but the API does not answer JSON', async () => {
       api.mode = 'garbage';
       const error = await (await devSignIn(app, JOHN_UPSTREAM, { scope: 'openid desk.cc' })).redeem().catch((e: unknown) => e);
