@@ -15,6 +15,7 @@ import { AccountUpdater } from '../transforms/account-updates.js';
 import { LastIdentityStore } from '../transforms/last-identity.store.js';
 import { ConnectorRegistry } from '../connectors/connector.registry.js';
 import { ProviderHost } from './provider-host.js';
+import { UpstreamSessions, upstreamLogout } from './upstream-logout.js';
 import { InteractionController } from './interaction/interaction.controller.js';
 import { LoginService } from './interaction/login.service.js';
 import { PendingLogins } from './interaction/pending-logins.js';
@@ -27,10 +28,35 @@ export const RISK_POLICY = Symbol('RISK_POLICY');
   controllers: [InteractionController, ConnectorRoutesController],
   providers: [
     {
+      provide: UpstreamSessions,
+      inject: [LOADED_CONFIG, DatabaseFlowStateStore],
+      useFactory: (loaded: LoadedConfig, flows: DatabaseFlowStateStore) => new UpstreamSessions(flows.scoped('upstream-session'), loaded.config.tokens.sessionTtl),
+    },
+    {
       provide: ProviderHost,
-      inject: [LOADED_CONFIG, DataSource, KeyStore, UsersRepository, ClaimsService, AuditService],
-      useFactory: (loaded: LoadedConfig, ds: DataSource, keyStore: KeyStore, users: UsersRepository, claims: ClaimsService, audit: AuditService) =>
-        new ProviderHost({ config: loaded.config, dataSource: ds, keyStore, accounts: users, claims, audit, extraParams: ['idp_hint'] }),
+      inject: [LOADED_CONFIG, DataSource, KeyStore, UsersRepository, ClaimsService, AuditService, UpstreamSessions, ConnectorRegistry],
+      useFactory: (
+        loaded: LoadedConfig,
+        ds: DataSource,
+        keyStore: KeyStore,
+        users: UsersRepository,
+        claims: ClaimsService,
+        audit: AuditService,
+        upstream: UpstreamSessions,
+        connectors: ConnectorRegistry,
+      ) =>
+        new ProviderHost({
+          config: loaded.config,
+          dataSource: ds,
+          keyStore,
+          accounts: users,
+          claims,
+          audit,
+          extraParams: ['idp_hint'],
+          middleware: [
+            upstreamLogout(upstream, connectors, (msg, detail) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg, ...detail })}\n`)) as any,
+          ],
+        }),
     },
     { provide: PendingLogins, inject: [DatabaseFlowStateStore], useFactory: (flows: DatabaseFlowStateStore) => new PendingLogins(flows.scoped('pending')) },
     // Transform risk scores and the optional risk endpoint, with transforms.risk thresholds.

@@ -254,6 +254,33 @@ describe('SAML connector: sign-in through a partner IdP', () => {
       expect((await rejections(setup.herald)).at(-1)?.reason).toBe('signature_missing');
     });
 
+    test('signing out of Herald (RP-initiated logout) ends the Herald session, then logs out at the IdP and returns to the app', async () => {
+      const { herald, idp, app } = setup;
+      idp.settings = { sign: 'both' };
+      const at = await toIdpAnswer(setup);
+      const result = await postToAcs(setup, at);
+      const tokens = await redeem(app, result.callback!, at.start);
+      const before = idp.logoutRequests.length;
+
+      const logout = new URL(`${herald.issuer}/logout`);
+      logout.search = new URLSearchParams({ id_token_hint: tokens.id_token!, post_logout_redirect_uri: RETURN_TO, state: 'bye-1' }).toString();
+      const confirm = await at.browser.go(logout.href);
+      const done = await at.browser.submit(confirm, { logout: 'yes' }, { id: 'op.logoutForm' }, (next) => next.startsWith(RETURN_TO));
+      const hops = done.hops;
+      // Herald → IdP SLO (signed LogoutRequest for this NameID/SessionIndex) → Herald /slo → app.
+      expect(hops[0]!.location!.startsWith(`${idp.sloUrl}?SAMLRequest=`)).toBe(true);
+      expect(idp.logoutRequests).toHaveLength(before + 1);
+      expect(idp.logoutRequests.at(-1)!.nameId).toBe('alice@partner.test');
+      expect(hops.at(-1)!.url.startsWith(`${herald.issuer}/connectors/${CONNECTOR}/slo?SAMLResponse=`)).toBe(true);
+      expect(hops.at(-1)!.location).toBe(`${RETURN_TO}?state=bye-1`);
+      // The Herald session is gone: the next authorization needs a new AuthnRequest to the IdP
+      // (toIdpAnswer fails if the browser lands at the app without one).
+      const requestsBefore = idp.authnRequests.length;
+      const again = await toIdpAnswer(setup, { browser: at.browser });
+      expect(idp.authnRequests).toHaveLength(requestsBefore + 1);
+      expect(idp.authnRequests.at(-1)!.id).toBe(again.requestId);
+    });
+
     test('without the sign-in\'s SAML session data there is no upstream logout URL (only the Herald session ends)', async () => {
       const identity = await signedInIdentity();
       expect(await connector().logoutUrl!({ subject: identity.subject }, RETURN_TO)).toBeUndefined();
