@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { LogLevel } from '@nestjs/common';
+import { ShutdownSignal, type LogLevel } from '@nestjs/common';
 import { AppModule } from './app.module.js';
 import type { LoadedConfig } from './config/config.loader.js';
 import type { RuntimeOptions } from './config/config.module.js';
@@ -50,7 +50,8 @@ export async function createHerald(loaded: LoadedConfig, options: HeraldOptions 
     abortOnError: false,
     logger: options.logLevels ?? (options.quiet ? ['error'] : ['error', 'warn', 'log']),
   });
-  app.enableShutdownHooks();
+  // SIGHUP reloads transforms (src/transforms/transform-reloader.ts); the other signals shut down.
+  app.enableShutdownHooks(Object.values(ShutdownSignal).filter((signal) => signal !== ShutdownSignal.SIGHUP));
   await app.init();
 
   const host = app.get(ProviderHost);
