@@ -93,6 +93,11 @@ export interface ConnectorServices {
   log: (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>) => void;
   /** Renders a page in Herald's frame and theme. */
   ui: { page(options: PageOptions): RenderedPage };
+  /**
+   * Audits a security-relevant event that no sign-in will report (e.g. a replayed or unsolicited
+   * upstream message arriving with no interaction behind it). The connector id is added.
+   */
+  audit(event: { type: AuditEventType; reason: string; clientId?: string | null; data?: Record<string, unknown> }): void;
 }
 
 /** How a connector hands a finished upstream sign-in back to Herald from one of its own routes. */

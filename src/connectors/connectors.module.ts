@@ -3,6 +3,7 @@ import { LOADED_CONFIG } from '../config/config.module.js';
 import type { LoadedConfig } from '../config/config.loader.js';
 import { ExpiringKeysStore } from '../storage/expiring-keys.store.js';
 import { UiService } from '../ui/ui.service.js';
+import { AuditService } from '../audit/audit.service.js';
 import { ConnectorRegistry } from './connector.registry.js';
 import { DatabaseFlowStateStore } from './flow-state.store.js';
 
@@ -11,8 +12,8 @@ import { DatabaseFlowStateStore } from './flow-state.store.js';
   providers: [
     {
       provide: ConnectorRegistry,
-      inject: [LOADED_CONFIG, DatabaseFlowStateStore, ExpiringKeysStore, UiService],
-      useFactory: (loaded: LoadedConfig, flows: DatabaseFlowStateStore, expiring: ExpiringKeysStore, ui: UiService) =>
+      inject: [LOADED_CONFIG, DatabaseFlowStateStore, ExpiringKeysStore, UiService, AuditService],
+      useFactory: (loaded: LoadedConfig, flows: DatabaseFlowStateStore, expiring: ExpiringKeysStore, ui: UiService, audit: AuditService) =>
         new ConnectorRegistry(loaded.config.connectors, (connector) => ({
           state: flows.scoped(`connector:${connector.id}`),
           replay: (key, expiresAt) => expiring.claim(`connector:${connector.id}:${key}`, expiresAt),
@@ -20,6 +21,7 @@ import { DatabaseFlowStateStore } from './flow-state.store.js';
           configDir: loaded.configDir,
           development: loaded.config.mode === 'development',
           ui,
+          audit: (event) => audit.emit({ ...event, connectorId: connector.id }),
           log: (level, message, detail) =>
             process.stderr.write(`${JSON.stringify({ level, connector: connector.id, msg: message, ...detail })}\n`),
         })),

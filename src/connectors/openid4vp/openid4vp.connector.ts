@@ -199,13 +199,13 @@ export class Openid4vpConnector implements Connector {
     const { req } = ctx;
     if (!req.is('application/x-www-form-urlencoded')) return walletError(ctx, 400, 'invalid_request', 'expected a form-encoded body');
     const tx = await this.transactions.byResponseId(req.query.id);
-    if (!tx) return this.refuse(ctx, undefined, new PresentationRejected('tx_expired_or_unknown', 'unknown or expired transaction'));
+    if (!tx) return this.refuse(ctx, undefined, new PresentationRejected('tx_expired_or_unknown', 'unknown or expired transaction'), true);
     const body = formFields(req);
     if (!body) return walletError(ctx, 400, 'invalid_request', 'a parameter is repeated');
     // A mismatched state does not use up the transaction (it may not come from the wallet at all).
-    if (body.state !== tx.state) return this.refuse(ctx, undefined, new PresentationRejected('state', 'state does not match the transaction'));
+    if (body.state !== tx.state) return this.refuse(ctx, undefined, new PresentationRejected('state', 'state does not match the transaction'), true);
     if (!(await this.transactions.claimResponse(tx))) {
-      return this.refuse(ctx, undefined, new PresentationRejected('replay', 'this transaction has already been answered'));
+      return this.refuse(ctx, undefined, new PresentationRejected('replay', 'this transaction has already been answered'), true);
     }
 
     if (body.error !== undefined) {
@@ -247,9 +247,14 @@ export class Openid4vpConnector implements Connector {
     return sendJson(ctx, 200, tx.flow === 'same_device' ? { redirect_uri: this.callbackUrl(code) } : {});
   }
 
-  /** Answers the wallet in the OpenID4VP / RFC 6749 error format, naming only the check. */
-  private refuse(ctx: ConnectorRouteContext, redirectUri: string | undefined, rejection: PresentationRejected): void {
+  /**
+   * Answers the wallet in the OpenID4VP / RFC 6749 error format, naming only the check.
+   * `audit`: no sign-in will report this rejection (no live transaction behind it), so it is
+   * audited here; rejections of a live transaction are audited when the browser continues.
+   */
+  private refuse(ctx: ConnectorRouteContext, redirectUri: string | undefined, rejection: PresentationRejected, audit = false): void {
     this.services.log('warn', 'wallet presentation rejected', { check: rejection.check, detail: rejection.detail.slice(0, 500) });
+    if (audit) this.services.audit({ type: 'wallet.presentation_rejected', reason: rejection.check, data: { detail: rejection.detail.slice(0, 200) } });
     const status = rejection.oauthError === 'server_error' ? 500 : 400;
     sendJson(ctx, status, {
       error: rejection.oauthError,

@@ -335,6 +335,9 @@ describe('wallet sign-in attacks', () => {
       for (const row of rows) await flows.save({ ...row, value: { ...row.value, expiresAt: Date.now() - 1000 } });
       const answer = await world.wallet.answer(request);
       expect(answer).toMatchObject({ status: 400, body: { error: 'invalid_request', error_description: 'tx_expired_or_unknown' } });
+      // No sign-in will report this rejection, so the connector audits it at once.
+      const rejected = await herald.audit.find({ type: 'wallet.presentation_rejected' });
+      expect(rejected.at(-1)).toMatchObject({ connectorId: 'wallet-hash', reason: 'tx_expired_or_unknown', outcome: 'failure' });
       const link = new URL(begun.sameDevice!).searchParams.get('request_uri')!;
       const refetch = await fetch(link);
       expect(refetch.status).toBe(400);
