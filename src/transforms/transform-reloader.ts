@@ -24,7 +24,8 @@ export class TransformReloader {
   ) {}
 
   start(): void {
-    if (this.config.transforms.watch ?? this.config.mode === 'development') {
+    // Nothing to watch when configuration uses no transform (config itself is not reloaded).
+    if ((this.config.transforms.watch ?? this.config.mode === 'development') && this.engine.registry.names().length) {
       this.engine.registry.watch((report) => this.report('watch', report));
     }
     if (this.config.transforms.reloadOnSighup) process.on('SIGHUP', this.onSighup);

@@ -86,6 +86,20 @@ export default defineTransform({
     expect(out).toMatch(/roles-typo\.ts:4:11 - error TS2322: Type 'string\[\]' is not assignable to type 'string'\./);
     expect(out).not.toContain('corporate-groups.ts');
   });
+
+  test('with a config, also checks what it references and how it binds transforms', async () => {
+    const withConfig = async (connectors: string) => {
+      const configDir = mkdtempSync(join(tmpdir(), 'herald-check-'));
+      writeFileSync(join(configDir, 'herald.yaml'), `issuer: http://127.0.0.1:3999\nmode: development\nconnectors:\n${connectors}\ntransforms:\n  directory: ${SHIPPED}\n`);
+      return herald('--config', configDir, 'transforms', 'check');
+    };
+    const missing = await withConfig('  - { type: dev, id: dev, name: Dev, transforms: [corporate-groups, corporate-grups] }');
+    expect(missing.code).toBe(1);
+    expect(missing.out).toMatch(/corporate-grups\.ts - error HERALD0: no transform named "corporate-grups"/);
+    const mismatch = await withConfig('  - { type: dev, id: dev, name: Dev, transforms: [wallet-age] }');
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.out).toMatch(/connectors\[0\]\.transforms\[0\] - error config: transform "wallet-age" is written for wallet sign-ins/);
+  });
 });
 
 describe('herald transforms run', () => {

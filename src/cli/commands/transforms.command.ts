@@ -12,6 +12,7 @@ import { transformsConfigSchema, type TransformsConfig } from '../../transforms/
 import { TransformLoadError, displayPath, formatDiagnostic } from '../../transforms/transform-errors.js';
 import { TransformRegistry, listTransforms } from '../../transforms/transform-registry.service.js';
 import { createTransformEngine } from '../../transforms/transform-engine.js';
+import { referencedTransforms } from '../../transforms/transform-bindings.js';
 import { fixturePath, loadFixtures, runCase, caseInput, FixtureFileError, type CaseResult } from '../../transforms/fixtures.js';
 import { FixtureHttpCapability } from '../../transforms/transform-http.capability.js';
 import { SampleInputError } from '../../transforms/fixture-input.js';
@@ -85,7 +86,8 @@ export function registerTransformCommands(program: Command): void {
     .option('-d, --dir <dir>', 'transforms directory (default: transforms.directory of the config)')
     .action(async (names: string[], opts: DirOptions, command: Command) => {
       const setup = optionalConfig(command, opts);
-      const list = selected(setup.dir, names);
+      // With a config, also what it references: a missing transform is an error too.
+      const list = names.length || !setup.config ? selected(setup.dir, names) : [...new Set([...selected(setup.dir, []), ...referencedTransforms(setup.config)])].sort();
       const started = Date.now();
       const registry = await loadOrReport(setup, list);
       if (!registry) throw new CliError('transforms check failed', 1);
