@@ -22,6 +22,8 @@ const PORTAL_SECRET = 'portal-secret-0123456789abcdef-0123456789';
 const IDP_SECRET = 'herald-at-the-idp-secret-0123456789abcdef';
 const WEB_REDIRECT = 'http://127.0.0.1:9/web/callback';
 const PORTAL_REDIRECT = 'http://127.0.0.1:9/portal/callback';
+const KIOSK_SECRET = 'kiosk-secret-0123456789abcdef-0123456789ab';
+const KIOSK_REDIRECT = 'http://127.0.0.1:9/kiosk/callback';
 
 const ALICE: UpstreamAccount = {
   password: 'alice-pw',
@@ -43,11 +45,19 @@ export default defineTransform({
 });
 `;
 
+// Bound to the kiosk client instead of the connector's chain: nobody signed in upstream may use it.
+const KIOSK_ONLY = `import { defineTransform } from '@herald/transform';
+export default defineTransform({
+  run: () => ({ deny: 'the kiosk is closed' }),
+});
+`;
+
 describe('claim transforms: sign-in through an upstream OpenID provider', () => {
   let idp: UpstreamIdp;
   let herald: TestHerald;
   let web: ClientPeer;
   let portal: ClientPeer;
+  let kiosk: ClientPeer;
   let aliceId: string;
 
   beforeAll(async () => {
@@ -59,7 +69,7 @@ describe('claim transforms: sign-in through an upstream OpenID provider', () => 
       clients: [{ clientId: 'herald', clientSecret: IDP_SECRET, redirectUris: [`${issuer}/connectors/corp/callback`] }],
       consent: false,
     });
-    const directory = transformsDir({ 'portal-tier': PORTAL_TIER }, ['corporate-groups']);
+    const directory = transformsDir({ 'portal-tier': PORTAL_TIER, 'kiosk-only': KIOSK_ONLY }, ['corporate-groups']);
     herald = await startHerald(
       (ownIssuer) => ({
         ...baseConfig(ownIssuer),
@@ -70,10 +80,17 @@ describe('claim transforms: sign-in through an upstream OpenID provider', () => 
         clients: [
           { id: 'web', secret: WEB_SECRET, redirectUris: [WEB_REDIRECT], apis: ['trading'], firstParty: true },
           { id: 'portal', name: 'Portal', secret: PORTAL_SECRET, redirectUris: [PORTAL_REDIRECT], apis: ['trading'] },
+          { id: 'kiosk', name: 'Kiosk', secret: KIOSK_SECRET, redirectUris: [KIOSK_REDIRECT], apis: ['trading'], firstParty: true },
         ],
         connectors: [{ type: 'oidc', id: 'corp', name: 'Acme', issuer: idp.issuer, clientId: 'herald', clientSecret: IDP_SECRET, transforms: ['corporate-groups'] }],
         accountLinking: { byExternalId: ['corp'] },
-        transforms: { directory, bindings: [{ client: 'portal', transforms: ['portal-tier'] }] },
+        transforms: {
+          directory,
+          bindings: [
+            { client: 'portal', transforms: ['portal-tier'] },
+            { client: 'kiosk', transforms: ['kiosk-only'], mode: 'replace' },
+          ],
+        },
       }),
       { port },
     );
@@ -82,6 +99,7 @@ describe('claim transforms: sign-in through an upstream OpenID provider', () => 
     aliceId = alice.id;
     web = await clientPeer(herald.issuer, 'web', WEB_SECRET, WEB_REDIRECT);
     portal = await clientPeer(herald.issuer, 'portal', PORTAL_SECRET, PORTAL_REDIRECT);
+    kiosk = await clientPeer(herald.issuer, 'kiosk', KIOSK_SECRET, KIOSK_REDIRECT);
   });
   afterAll(async () => {
     await herald?.stop();
@@ -169,5 +187,18 @@ describe('claim transforms: sign-in through an upstream OpenID provider', () => 
     // The web client's token never gets the portal-only claim.
     const again = await signIn(web, 'alice', 'openid trades', browser);
     expect(decodeJwt((await redeem(web, again.callback!, again.start)).access_token)).not.toHaveProperty('portal_tier');
+  });
+
+  test('SSO cannot skip a transform: a second client whose chain denies is refused without a login step', async () => {
+    const browser = new TestBrowser();
+    expect((await signIn(web, 'alice', 'openid trades', browser)).callback).toBeDefined();
+    const start = await startAuthorization(kiosk, { scope: 'openid trades' });
+    let callback: URL | undefined;
+    const page = await browser.go(start.url, {}, (url) => !!(callback = url.startsWith(KIOSK_REDIRECT) ? new URL(url) : undefined));
+    expect(callback).toBeUndefined();
+    expect(page.status).toBe(403);
+    expect((await followFailure(browser, page, kiosk)).searchParams.get('error')).toBe('access_denied');
+    const denied = (await herald.audit.find({ type: 'login.denied' })).filter((e) => e.clientId === 'kiosk');
+    expect(denied.at(-1)).toMatchObject({ reason: 'transform_denied', data: { transform: 'kiosk-only', message: 'the kiosk is closed' } });
   });
 });
