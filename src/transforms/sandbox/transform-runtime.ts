@@ -180,6 +180,8 @@ export class TransformRuntime {
   }
 
   private dispatch(job: Job): void {
+    // A run that waited in the suspect lane may find this version retired by a reload meanwhile.
+    if (this.closed) return job.finish(this.failure({ kind: 'shutting_down', message: 'the transform version was retired' }));
     const worker = this.pick();
     if (!worker) return job.finish(this.failure({ kind: 'overloaded', message: 'too many queued runs for this transform' }));
     worker.enqueue(job);
