@@ -6,7 +6,7 @@
  */
 import { Global, Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { LOADED_CONFIG } from '../config/config.module.js';
+import { LOADED_CONFIG, RUNTIME_OPTIONS, type RuntimeOptions } from '../config/config.module.js';
 import type { LoadedConfig } from '../config/config.loader.js';
 import { AuditService } from '../audit/audit.service.js';
 import { UsersRepository } from '../users/users.repository.js';
@@ -26,14 +26,25 @@ function catastrophic(message: string): void {
   setTimeout(() => process.abort(), 1000);
 }
 
+function noNodeSnapshot(): boolean {
+  return process.execArgv.includes('--no-node-snapshot') || /(^|\s)--no-node-snapshot(\s|$)/.test(process.env.NODE_OPTIONS ?? '');
+}
+
 @Global()
 @Module({
   providers: [
     {
       provide: TRANSFORM_ENGINE,
-      inject: [LOADED_CONFIG, AuditService],
-      useFactory: (loaded: LoadedConfig, audit: AuditService) =>
-        createTransformEngine(loaded.config, { audit, checkInWorker: true, onCatastrophicError: catastrophic }),
+      inject: [LOADED_CONFIG, AuditService, RUNTIME_OPTIONS],
+      useFactory: async (loaded: LoadedConfig, audit: AuditService, runtime: RuntimeOptions) => {
+        const engine = await createTransformEngine(loaded.config, { audit, checkInWorker: true, onCatastrophicError: catastrophic });
+        if (engine.registry.names().length && !noNodeSnapshot() && !runtime.quiet) {
+          process.stdout.write(
+            `${JSON.stringify({ level: 'warn', msg: 'transforms run in isolated-vm, which asks for `node --no-node-snapshot` on Node 20+ (set NODE_OPTIONS=--no-node-snapshot)' })}\n`,
+          );
+        }
+        return engine;
+      },
     },
     { provide: TRANSFORM_RUNNER, inject: [TRANSFORM_ENGINE], useFactory: (engine: TransformEngine) => engine.pipeline },
     {
