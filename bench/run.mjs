@@ -21,7 +21,8 @@ const taskset = spawnSync('taskset', ['--version']).status === 0 && cpus().lengt
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim() || 100);
 
 function pinned(core, script, env = {}, stdio = ['ignore', 'pipe', 'pipe']) {
-  const args = [join(here, script)];
+  // Herald runs as in production: isolated-vm (transforms) wants --no-node-snapshot on Node 20+.
+  const args = [...(script === 'herald-server.mjs' ? ['--no-node-snapshot'] : []), join(here, script)];
   const [command, argv] = taskset ? ['taskset', ['-c', String(core), process.execPath, ...args]] : [process.execPath, args];
   return spawn(command, argv, { cwd: root, env: { ...process.env, CLIENT_ID, CLIENT_SECRET, API, ...env }, stdio });
 }
@@ -102,7 +103,8 @@ process.stdout.write(
 );
 
 const results = { date: new Date().toISOString(), node: process.version, connections: CONNECTIONS, durationSeconds: DURATION, raw, bare, herald, ratios };
-for (const extra of (process.env.BENCH_EXTRA ?? '').split(',').filter(Boolean)) {
+// Further benchmarks (bench/<name>.mjs exporting run()); transform overhead runs by default.
+for (const extra of (process.env.BENCH_EXTRA ?? 'transforms').split(',').filter(Boolean)) {
   const module = await import(join(here, `${extra}.mjs`));
   results[extra] = await module.run({ root, write: (s) => process.stdout.write(s) });
 }

@@ -13,7 +13,7 @@ const main = join(root, 'dist', 'src', 'main.js');
 
 function run(configDir: string, env: NodeJS.ProcessEnv = {}, untilReady = false): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [main], { cwd: configDir, env: { PATH: process.env.PATH, HERALD_CONFIG_DIR: configDir, ...env } });
+    const child = spawn(process.execPath, ['--no-node-snapshot', main], { cwd: configDir, env: { PATH: process.env.PATH, HERALD_CONFIG_DIR: configDir, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {

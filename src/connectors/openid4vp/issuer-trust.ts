@@ -4,7 +4,7 @@
  * an inline JWKS, a configured JWKS URL, or an `x5c` header chain that must end at a configured
  * trust anchor. Nothing is resolved from the untrusted `iss` itself (no issuer metadata lookup).
  */
-import { KeyObject, X509Certificate } from 'node:crypto';
+import { KeyObject, X509Certificate, type webcrypto } from 'node:crypto';
 import { createLocalJWKSet, createRemoteJWKSet, customFetch, type JSONWebKeySet, type JWK } from 'jose';
 import { guardedGet } from './guarded-get.js';
 import { isAllowedAlg } from './jws.js';
@@ -140,7 +140,7 @@ export class IssuerTrust {
 
 function toKeyObject(key: unknown): KeyObject {
   if (key instanceof KeyObject) return key;
-  return KeyObject.from(key as CryptoKey);
+  return KeyObject.from(key as webcrypto.CryptoKey);
 }
 
 export type { JWK };
