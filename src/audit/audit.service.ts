@@ -42,6 +42,8 @@ const MAX_BATCH = 500;
 
 export class AuditService {
   private buffer: AuditEventEntity[] = [];
+  /** JSON log lines, written together at each flush: one write per batch, not per event. */
+  private lines: string[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
   private readonly listeners = new Set<AuditListener>();
@@ -65,13 +67,11 @@ export class AuditService {
       data: event.data ? (redact(event.data) as Record<string, unknown>) : null,
     };
     if (this.settings.log) {
-      this.writeLine(JSON.stringify({ level: stored.outcome === 'failure' ? 'warn' : 'info', audit: true, ...stored, time: new Date(stored.time).toISOString() }));
+      this.lines.push(JSON.stringify({ level: stored.outcome === 'failure' ? 'warn' : 'info', audit: true, ...stored, time: new Date(stored.time).toISOString() }));
     }
-    if (this.settings.database && this.dataSource) {
-      this.buffer.push(Object.assign(new AuditEventEntity(), stored));
-      if (this.buffer.length >= MAX_BATCH) void this.flush();
-      else this.timer ??= setTimeout(() => void this.flush(), FLUSH_INTERVAL_MS);
-    }
+    if (this.settings.database && this.dataSource) this.buffer.push(stored as AuditEventEntity);
+    if (this.buffer.length >= MAX_BATCH || this.lines.length >= MAX_BATCH) void this.flush();
+    else if (this.buffer.length || this.lines.length) this.timer ??= setTimeout(() => void this.flush(), FLUSH_INTERVAL_MS);
     for (const listener of this.listeners) listener(stored);
     return stored;
   }
@@ -84,6 +84,11 @@ export class AuditService {
     }
     const batch = this.buffer;
     this.buffer = [];
+    if (this.lines.length) {
+      const lines = this.lines;
+      this.lines = [];
+      this.writeLine(lines.join('\n'));
+    }
     this.flushing = this.flushing.then(async () => {
       if (!batch.length || !this.dataSource?.isInitialized) return;
       try {

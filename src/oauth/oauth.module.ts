@@ -16,6 +16,7 @@ import { LastIdentityStore } from '../transforms/last-identity.store.js';
 import { ConnectorRegistry } from '../connectors/connector.registry.js';
 import { ProviderHost } from './provider-host.js';
 import { UpstreamSessions, upstreamLogout } from './upstream-logout.js';
+import { ROUTES } from './routes.js';
 import { InteractionController } from './interaction/interaction.controller.js';
 import { LoginService } from './interaction/login.service.js';
 import { PendingLogins } from './interaction/pending-logins.js';
@@ -53,8 +54,11 @@ export const RISK_POLICY = Symbol('RISK_POLICY');
           claims,
           audit,
           extraParams: ['idp_hint'],
-          middleware: [
-            upstreamLogout(upstream, connectors, (msg, detail) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg, ...detail })}\n`)) as any,
+          routeMiddleware: [
+            {
+              path: `${ROUTES.end_session}/confirm`,
+              handle: upstreamLogout(upstream, connectors, (msg, detail) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg, ...detail })}\n`)) as any,
+            },
           ],
         }),
     },

@@ -15,6 +15,7 @@ import type { KeyStore } from '../tokens/key.store.js';
 import { SettingsStore } from '../storage/settings.store.js';
 import { ExpiringKeysStore } from '../storage/expiring-keys.store.js';
 import { buildProvider } from './provider.factory.js';
+import { ROUTES } from './routes.js';
 import { ResourcePolicy } from './resource-policy.js';
 import { JwtIntrospectionBridge } from './jwt-introspection.js';
 import { attachAuditListeners } from './provider-audit.js';
@@ -30,11 +31,12 @@ export interface ProviderHostDependencies {
   claims: ClaimsService;
   audit: AuditService;
   extraParams?: string[];
-  /** Koa middleware other modules add in front of oidc-provider's routes. */
-  middleware?: Array<(ctx: any, next: () => Promise<void>) => Promise<void>>;
+  /** Koa middleware other modules add around one oidc-provider route (by exact path). */
+  routeMiddleware?: Array<{ path: string; handle: KoaMiddleware }>;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+type KoaMiddleware = (ctx: any, next: () => Promise<void>) => Promise<void>;
 
 export class ProviderHost {
   private provider: Provider | undefined;
@@ -111,10 +113,20 @@ export class ProviderHost {
     });
     const bridge = new JwtIntrospectionBridge(config.issuer, signingKeys, this.expiringKeys);
     provider.registerGrantType(TOKEN_EXCHANGE_GRANT, tokenExchangeHandler(config, this.policy, bridge, this.deps.accounts) as any, TOKEN_EXCHANGE_PARAMS);
-    provider.use(providerSecurityHeaders as any);
-    provider.use(rfcErrorCodes as any);
-    provider.use(bridge.middleware as any);
-    for (const middleware of this.deps.middleware ?? []) provider.use(middleware);
+    // One middleware in front of oidc-provider, dispatching by path: every extra Koa layer costs
+    // on the token path, so only the routes that need Herald's additions get them.
+    const byPath = new Map<string, KoaMiddleware>([
+      [ROUTES.introspection, bridge.middleware as KoaMiddleware],
+      [ROUTES.revocation, bridge.middleware as KoaMiddleware],
+    ]);
+    for (const { path, handle } of this.deps.routeMiddleware ?? []) byPath.set(path, handle);
+    provider.use((async (ctx: any, next: () => Promise<void>) => {
+      const handle = byPath.get(ctx.path);
+      if (handle) await handle(ctx, next);
+      else await next();
+      rfcErrorCodes(ctx);
+      providerSecurityHeaders(ctx);
+    }) as any);
     attachAuditListeners(provider, this.deps.audit, bridge);
     for (const listener of this.listeners) listener(provider);
     this.verificationKeys = new Map(signingKeys.map((key) => [key.kid!, key.keyObject()]));

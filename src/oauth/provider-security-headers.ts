@@ -6,8 +6,7 @@ import { securityHeaders } from '../ui/layout.js';
 
 const HEADERS = securityHeaders();
 
-export async function providerSecurityHeaders(ctx: { type?: string; set(name: string, value: string): void; response: { get(name: string): string } }, next: () => Promise<void>): Promise<void> {
-  await next();
+export function providerSecurityHeaders(ctx: { set(name: string, value: string): void; response: { get(name: string): string } }): void {
   const type = ctx.response.get('content-type') ?? '';
   if (type.includes('text/html')) {
     for (const [name, value] of Object.entries(HEADERS)) ctx.set(name, value);

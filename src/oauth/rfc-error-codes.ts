@@ -5,8 +5,7 @@
  */
 const NOT_ALLOWED_GRANT = 'requested grant type is not allowed for this client';
 
-export async function rfcErrorCodes(ctx: { status: number; body: unknown; path: string }, next: () => Promise<void>): Promise<void> {
-  await next();
+export function rfcErrorCodes(ctx: { status: number; body: unknown }): void {
   const body = ctx.body as { error?: string; error_description?: string } | undefined;
   if (ctx.status === 400 && body?.error === 'invalid_request' && body.error_description === NOT_ALLOWED_GRANT) {
     body.error = 'unauthorized_client';
