@@ -3,6 +3,7 @@
  * (group row, member rows, versions of the users whose `groups` changed) take the caller's
  * EntityManager so that they commit in one transaction.
  */
+import { bumpVersions, updateIfVersion } from '../storage/versioned-writes.js';
 import { In, type DataSource, type EntityManager, type Repository } from 'typeorm';
 import { GroupEntity } from './group.entity.js';
 import { GroupMemberEntity } from './group-member.entity.js';
@@ -87,24 +88,11 @@ export class GroupsRepository {
 
   /** Writes `group` only if the stored version is still `expectedVersion`. */
   async updateIfVersion(group: GroupEntity, expectedVersion: number, manager?: EntityManager): Promise<boolean> {
-    const { id, createdAt: _created, ...fields } = group;
-    const result = await this.groups(manager)
-      .createQueryBuilder()
-      .update(GroupEntity)
-      .set(fields)
-      .where('id = :id AND version = :expectedVersion', { id, expectedVersion })
-      .execute();
-    return (result.affected ?? 0) > 0;
+    return updateIfVersion(this.groups(manager), GroupEntity, group, expectedVersion);
   }
 
   async bumpVersions(ids: string[], manager?: EntityManager): Promise<void> {
-    if (!ids.length) return;
-    await this.groups(manager)
-      .createQueryBuilder()
-      .update(GroupEntity)
-      .set({ version: () => 'version + 1', updatedAt: Date.now() })
-      .where({ id: In(ids) })
-      .execute();
+    await bumpVersions(this.groups(manager), GroupEntity, ids);
   }
 
   /** Makes the members of `groupId` exactly `wanted`; returns what changed. */

@@ -1,6 +1,7 @@
 /**
  * The only place that reads and writes accounts and their upstream links.
  */
+import { bumpVersions, updateIfVersion } from '../storage/versioned-writes.js';
 import { randomUUID } from 'node:crypto';
 import { In, type DataSource, type EntityManager, type Repository } from 'typeorm';
 import { UserEntity } from './user.entity.js';
@@ -170,25 +171,12 @@ export class UsersRepository implements AccountReader {
 
   /** Writes `row` (with its new `version`) only if the stored version is still `expectedVersion`. */
   async updateIfVersion(row: UserEntity, expectedVersion: number, manager?: EntityManager): Promise<boolean> {
-    const { id, createdAt: _created, ...fields } = row;
-    const result = await this.users(manager)
-      .createQueryBuilder()
-      .update(UserEntity)
-      .set(fields)
-      .where('id = :id AND version = :expectedVersion', { id, expectedVersion })
-      .execute();
-    return (result.affected ?? 0) > 0;
+    return updateIfVersion(this.users(manager), UserEntity, row, expectedVersion);
   }
 
   /** Marks accounts changed (their SCIM `groups` changed): new version and timestamp. */
   async bumpVersions(ids: string[], manager?: EntityManager): Promise<void> {
-    if (!ids.length) return;
-    await this.users(manager)
-      .createQueryBuilder()
-      .update(UserEntity)
-      .set({ version: () => 'version + 1', updatedAt: Date.now() })
-      .where({ id: In(ids) })
-      .execute();
+    await bumpVersions(this.users(manager), UserEntity, ids);
   }
 
   async deleteRow(id: string, manager?: EntityManager): Promise<boolean> {

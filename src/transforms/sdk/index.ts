@@ -34,7 +34,7 @@ export type AsInput<T> = unknown extends T
 
 /**
  * Claims Herald alone sets; a transform may never set them (a type error, and refused at run time).
- * The same list as src/claims/reserved-claims.ts (a test keeps them equal).
+ * src/claims/reserved-claims.ts uses this list at run time.
  */
 export const RESERVED_CLAIMS = [
   'iss',
