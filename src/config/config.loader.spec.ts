@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, parseConfigText } from './config.loader.js';
@@ -104,6 +104,15 @@ clients:
     expect(() => loadConfig({ dir, env })).toThrow(/config file not found/);
     writeFileSync(join(dir, 'herald.yaml'), VALID);
     expect(loadConfig({ dir, env }).config.clients).toHaveLength(1);
+  });
+
+  test('config/herald.schema.json is the current schema (regenerate: npx herald config schema --out config/herald.schema.json)', () => {
+    const committed = JSON.parse(readFileSync(join('config', 'herald.schema.json'), 'utf8'));
+    expect(committed).toEqual(configJsonSchema());
+  });
+
+  test('the shipped demo config is valid', () => {
+    expect(() => loadConfig({ dir: 'config', env: {} })).not.toThrow();
   });
 
   test('the JSON Schema describes every top-level section', () => {

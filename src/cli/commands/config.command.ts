@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { configJsonSchema } from '../../config/json-schema.js';
+import { BUILTIN_API_IDS } from '../../config/builtin-apis.js';
 import { loadCliConfig, print } from '../cli-context.js';
 
 export function registerConfigCommands(program: Command): void {
@@ -15,7 +16,8 @@ export function registerConfigCommands(program: Command): void {
       const c = loaded.config;
       print(`${loaded.file}: valid`);
       print(`  issuer ${c.issuer} (${c.mode})`);
-      print(`  ${c.apis.length} API(s), ${Object.keys(c.scopes).length} scope(s), ${c.clients.length} client(s), ${c.connectors.length} connector(s)`);
+      const own = c.apis.filter((api) => !(BUILTIN_API_IDS as readonly string[]).includes(api.id));
+      print(`  ${own.length} API(s) (+ built-in ${BUILTIN_API_IDS.join(', ')}), ${Object.keys(c.scopes).length} scope(s), ${c.clients.length} client(s), ${c.connectors.length} connector(s)`);
     });
 
   config
