@@ -183,6 +183,9 @@ export const keysSchema = z
 export const tokensSchema = z
   .object({
     idTokenTtl: seconds.default(3600).describe('ID token lifetime in seconds.'),
+    userinfoAccessTokenTtl: seconds
+      .default(600)
+      .describe('Lifetime of access tokens for the userinfo endpoint (sign-ins that ask for OpenID Connect scopes only).'),
     refreshTokenTtl: seconds.default(14 * 24 * 3600).describe('Refresh token lifetime in seconds.'),
     authorizationCodeTtl: seconds.default(60).describe('Authorization code lifetime in seconds.'),
     sessionTtl: seconds.default(24 * 3600).describe('Herald browser session lifetime in seconds.'),

@@ -58,12 +58,14 @@ export class JwtIntrospectionBridge {
     }
     const token = typeof body.token === 'string' ? body.token : undefined;
     let rewrittenJti: string | undefined;
+    let rewrittenAudience: unknown;
     if (token && looksLikeJwt(token)) {
       const verified = await this.verify(token);
       if (verified && !(await this.revoked.has(REVOKED_PREFIX + verified.jti))) {
         const handle = await this.ensureShadow((ctx as unknown as { app: Provider }).app, verified);
         body.token = handle ?? unknownHandle();
         rewrittenJti = handle ? verified.jti : undefined;
+        rewrittenAudience = verified.payload.aud;
       } else {
         body.token = unknownHandle();
       }
@@ -75,9 +77,29 @@ export class JwtIntrospectionBridge {
       this.pendingRevocations.delete(rewrittenJti);
     }
     if (rewrittenJti && route === 'introspection' && ctx.body && typeof ctx.body === 'object' && (ctx.body as any).active) {
-      (ctx.body as Record<string, unknown>).jti = rewrittenJti;
+      const response = ctx.body as Record<string, unknown>;
+      response.jti = rewrittenJti;
+      response.aud ??= rewrittenAudience;
     }
   };
+
+  /**
+   * Koa middleware for the userinfo endpoint: a JWT access token issued for it (audience
+   * `userinfoAudience`) is verified and replaced by its shadow handle, so that oidc-provider
+   * serves it like its own tokens. Any other JWT is left as is (and found by no one: 401).
+   */
+  userinfoMiddleware(userinfoAudience: string) {
+    return async (ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> => {
+      const header = ctx.get('authorization');
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      if (match && looksLikeJwt(match[1]!)) {
+        const payload = await this.verifyActive((ctx as unknown as { app: Provider }).app, match[1]!);
+        const handle = payload && payload.aud === userinfoAudience ? payload.jti : unknownHandle();
+        ctx.req.headers.authorization = `Bearer ${handle}`;
+      }
+      await next();
+    };
+  }
 
   /** Remembers a revoked JWT until it expires (oidc-provider `*.destroyed` events). */
   recordRevoked(jti: string, exp: number | undefined): Promise<void> {
@@ -145,9 +167,14 @@ export class JwtIntrospectionBridge {
   }
 }
 
-/** The shadow record of a freshly issued user access token (called from the JWT customizer). */
-export async function saveAccessTokenShadow(provider: Provider, token: Record<string, any>, payload: Record<string, any>): Promise<void> {
-  const { iss: _iss, sub: _sub, client_id: _clientId, jti, iat, exp, aud, scope, cnf: _cnf, authorization_details: _rar, ...extra } = payload;
+/**
+ * The shadow record of a freshly issued user access token (called from the JWT customizer).
+ * Userinfo tokens are stored without their audience: oidc-provider's userinfo endpoint only
+ * serves tokens without one (the audience is in the JWT; introspection restores it).
+ */
+export async function saveAccessTokenShadow(provider: Provider, token: Record<string, any>, payload: Record<string, any>, userinfoAudience?: string): Promise<void> {
+  const { iss: _iss, sub: _sub, client_id: _clientId, jti, iat, exp, aud: audience, scope, cnf: _cnf, authorization_details: _rar, ...extra } = payload;
+  const aud = audience === userinfoAudience ? undefined : audience;
   await provider.AccessToken.adapter.upsert(
     jti,
     {

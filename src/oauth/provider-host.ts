@@ -118,6 +118,7 @@ export class ProviderHost {
     const byPath = new Map<string, KoaMiddleware>([
       [ROUTES.introspection, bridge.middleware as KoaMiddleware],
       [ROUTES.revocation, bridge.middleware as KoaMiddleware],
+      [ROUTES.userinfo, bridge.userinfoMiddleware(this.policy.userinfoResource) as KoaMiddleware],
     ]);
     for (const { path, handle } of this.deps.routeMiddleware ?? []) byPath.set(path, handle);
     provider.use((async (ctx: any, next: () => Promise<void>) => {

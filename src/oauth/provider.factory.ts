@@ -142,7 +142,7 @@ export function buildProvider(deps: ProviderDependencies): Provider {
           const act = (token as any)[ACT_CLAIM];
           if (act) jwt.payload.act = act;
           // User access tokens get a shadow record for introspection/revocation (see jwt-introspection.ts).
-          if (token.kind === 'AccessToken') await saveAccessTokenShadow(ctx.oidc.provider, token as any, jwt.payload as any);
+          if (token.kind === 'AccessToken') await saveAccessTokenShadow(ctx.oidc.provider, token as any, jwt.payload as any, policy.userinfoResource);
         },
       },
     },

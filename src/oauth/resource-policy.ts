@@ -3,11 +3,17 @@
  *
  * - The API is the one named by RFC 8707 `resource`, else the one that owns the requested API
  *   scopes, else (client credentials) the client's only API.
+ * - A sign-in that asks for OpenID Connect scopes only gets an access token for Herald's own
+ *   userinfo endpoint (audience `<issuer>/userinfo`): every access token is a JWT for one API.
  * - A request whose scopes belong to two APIs, or to no API, is `invalid_scope`; a resource that
  *   is unknown or not allowed for the client is `invalid_target`.
  */
 import { errors, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
 import { OIDC_SCOPES, type ApiConfig, type ClientConfig, type HeraldConfig } from '../config/config.schema.js';
+import { ROUTES } from './routes.js';
+
+/** The OpenID Connect scopes a userinfo access token may carry. */
+const USERINFO_SCOPES = ['openid', 'profile', 'email', 'address', 'phone'];
 
 const OIDC_SCOPE_SET: ReadonlySet<string> = new Set(OIDC_SCOPES);
 
@@ -19,7 +25,11 @@ export class ResourcePolicy {
   /** Resource server descriptions per (client, API): computed once, asked on every token. */
   private readonly serverInfo = new Map<string, ResourceServer>();
 
+  /** Audience of access tokens for the userinfo endpoint. */
+  readonly userinfoResource: string;
+
   constructor(private readonly config: HeraldConfig) {
+    this.userinfoResource = `${config.issuer}${ROUTES.userinfo}`;
     for (const api of config.apis) {
       this.apiByIdentifier.set(api.identifier, api);
       this.apiById.set(api.id, api);
@@ -70,6 +80,8 @@ export class ResourcePolicy {
     if (owners.size > 1) throw new errors.InvalidScope('requested scopes belong to more than one API', [...owners].map((api) => api.id).join(' '));
     const [owner] = owners;
     if (owner) return owner.identifier;
+    const requested = typeof ctx.oidc.params?.scope === 'string' ? ctx.oidc.params.scope.split(' ') : [];
+    if (requested.includes('openid') && ctx.oidc.params?.grant_type !== 'client_credentials') return this.userinfoResource;
     if (ctx.oidc.params?.grant_type === 'client_credentials') {
       const apis = this.clients.get(client.clientId)?.apis ?? [];
       if (apis.length === 1) return this.apiById.get(apis[0]!)!.identifier;
@@ -80,6 +92,7 @@ export class ResourcePolicy {
 
   /** oidc-provider `features.resourceIndicators.getResourceServerInfo`. */
   getResourceServerInfo = async (ctx: KoaContextWithOIDC, resource: string, client: { clientId: string }): Promise<ResourceServer> => {
+    if (resource === this.userinfoResource) return this.userinfoServer(ctx);
     const api = this.apiByIdentifier.get(resource);
     if (!api || !this.clientAllows(client.clientId, api)) throw new errors.InvalidTarget();
     for (const scope of this.requestedApiScopes(ctx)) {
@@ -101,4 +114,17 @@ export class ResourcePolicy {
     // oidc-provider keeps a reference to what it gets: hand out a copy.
     return { ...info, jwt: { sign: { ...(info.jwt!.sign as object) } } } as ResourceServer;
   };
+
+  private userinfoServer(ctx: KoaContextWithOIDC): ResourceServer {
+    const apiScope = this.requestedApiScopes(ctx)[0];
+    if (apiScope) throw new errors.InvalidScope('requested scope is not owned by the requested resource', apiScope);
+    if (ctx.oidc.params?.grant_type === 'client_credentials') throw new errors.InvalidTarget('the userinfo endpoint serves user tokens only');
+    return {
+      scope: USERINFO_SCOPES.join(' '),
+      audience: this.userinfoResource,
+      accessTokenTTL: this.config.tokens.userinfoAccessTokenTtl,
+      accessTokenFormat: 'jwt',
+      jwt: { sign: { alg: this.config.keys.defaultAlgorithm } },
+    } as ResourceServer;
+  }
 }

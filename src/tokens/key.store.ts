@@ -44,7 +44,7 @@ export class KeyStore {
 
   /** The longest lifetime of a JWT that a key may have signed, in ms. */
   private longestTokenLifetimeMs(): number {
-    const ttls = [this.config.tokens.idTokenTtl, ...this.config.apis.map((api) => api.accessTokenTtl)];
+    const ttls = [this.config.tokens.idTokenTtl, this.config.tokens.userinfoAccessTokenTtl, ...this.config.apis.map((api) => api.accessTokenTtl)];
     return Math.max(...ttls) * 1000;
   }
 

@@ -152,10 +152,32 @@ describe('authorization code flow', () => {
     await expect(redeem(spa, callback, { ...start, verifier: oidc.randomPKCECodeVerifier() })).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
-  test('userinfo serves the OIDC claims of an openid-only grant', async () => {
+  test('an openid-only sign-in gets a JWT access token for the userinfo endpoint', async () => {
     const { tokens } = await fullFlow('openid profile email');
+    const { payload, protectedHeader } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(`${herald.issuer}/jwks`)), {
+      issuer: herald.issuer,
+      audience: `${herald.issuer}/userinfo`,
+      typ: 'at+jwt',
+    });
+    expect(protectedHeader.alg).toBe('ES256');
+    expect(payload).toMatchObject({ sub: aliceId, client_id: 'web', scope: 'openid profile email' });
     const info = await oidc.fetchUserInfo(web.config, tokens.access_token, aliceId);
     expect(info).toMatchObject({ sub: aliceId, email: 'alice@example.com', email_verified: true, preferred_username: 'alice' });
+    expect(await oidc.tokenIntrospection(web.config, tokens.access_token)).toMatchObject({ active: true, aud: `${herald.issuer}/userinfo`, sub: aliceId });
+
+    // Revoked: userinfo refuses it.
+    await oidc.tokenRevocation(web.config, tokens.access_token);
+    await expect(oidc.fetchUserInfo(web.config, tokens.access_token, aliceId)).rejects.toMatchObject({ status: 401 });
+  });
+
+  test('userinfo refuses access tokens of other APIs and forged tokens', async () => {
+    const { tokens } = await fullFlow('openid trades');
+    await expect(oidc.fetchUserInfo(web.config, tokens.access_token, aliceId)).rejects.toMatchObject({ status: 401 });
+    const { tokens: own } = await fullFlow('openid email');
+    const forged = `${own.access_token.slice(0, -4)}AAAA`;
+    const response = await fetch(`${herald.issuer}/userinfo`, { headers: { authorization: `Bearer ${forged}` } });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toMatch(/invalid_token/);
   });
 
   test('a second sign-in of the same upstream user gives the same sub; SSO skips the login step', async () => {

@@ -179,6 +179,8 @@ export class InteractionController {
     }
     let audience: string | undefined;
     for (const [resource, resourceScopes] of Object.entries(promptDetails.missingResourceScopes ?? {})) {
+      // The userinfo "API" carries the OpenID Connect scopes already listed above.
+      if (resource === this.host.policy.userinfoResource) continue;
       audience = resource;
       for (const scope of resourceScopes) {
         scopes.push({ scope, description: this.config.scopes[scope]?.description, claims: this.claims.claimsOfScope(scope) });
