@@ -241,7 +241,7 @@ export const accountLinkingSchema = z
       .array(identifier)
       .default([])
       .describe(
-        'Connector ids whose sign-ins may be linked to an existing account with the same verified email. Empty: never link automatically.',
+        'Connector ids trusted for their verified emails: a sign-in through one of them joins an existing account with the same email if that email was verified by provisioning (SCIM) or by one of these connectors; their verified emails also become the userName of accounts created at sign-in. Empty: never link automatically.',
       ),
     byExternalId: z
       .array(identifier)

@@ -36,7 +36,7 @@ export class AccountLinker {
     const link = await this.users.findLink(connectorId, identity.subject);
     if (link) {
       await this.users.touchLink(link.id, attributes);
-      const account = await this.refreshProfile(link.userId, identity);
+      const account = await this.refreshProfile(link.userId, identity, connectorId);
       return { account, created: false, linked: 'existing_link' };
     }
 
@@ -45,8 +45,14 @@ export class AccountLinker {
       const matches = await this.users.findByExternalId(identity.subject);
       if (matches.length === 1) return this.bind(matches[0]!, connectorId, identity, clientId, 'external_id');
     }
-    if (rules.byVerifiedEmail.includes(connectorId) && identity.email && identity.emailVerified === true) {
-      const matches = await this.users.findByVerifiedEmail(identity.email);
+    if (this.trustsEmailsOf(connectorId) && identity.email && identity.emailVerified === true) {
+      // Only accounts whose email a trusted source verified: provisioning (SCIM) or a connector
+      // that is itself trusted for linking. An email another IdP merely *called* verified
+      // must not attract a trusted sign-in into that IdP's account.
+      const matches = [];
+      for (const candidate of await this.users.findByVerifiedEmail(identity.email)) {
+        if (await this.emailVerifiedByTrustedSource(candidate.id)) matches.push(candidate);
+      }
       if (matches.length === 1) return this.bind(matches[0]!, connectorId, identity, clientId, 'verified_email');
     }
 
@@ -56,16 +62,33 @@ export class AccountLinker {
     return { account, created: true, linked: 'new_account' };
   }
 
+  /** Connectors whose verified emails the operator trusts for linking (config accountLinking.byVerifiedEmail). */
+  private trustsEmailsOf(connectorId: string): boolean {
+    return this.config.accountLinking.byVerifiedEmail.includes(connectorId);
+  }
+
+  private async emailVerifiedByTrustedSource(userId: string): Promise<boolean> {
+    const row = await this.users.findRowById(userId);
+    if (!row?.emailVerified) return false;
+    if (row.managedBy === 'scim') return true;
+    const links = await this.users.linksOf(userId);
+    return links.some((link) => this.trustsEmailsOf(link.connectorId));
+  }
+
   private async bind(account: Account, connectorId: string, identity: UpstreamIdentity, clientId: string, rule: 'external_id' | 'verified_email'): Promise<ResolvedAccount> {
     await this.users.addLink(account.id, connectorId, identity.subject, identity.attributes);
     this.audit.emit({ type: 'user.linked', userId: account.id, clientId, connectorId, data: { rule } });
-    const refreshed = await this.refreshProfile(account.id, identity);
+    const refreshed = await this.refreshProfile(account.id, identity, connectorId);
     return { account: refreshed, created: false, linked: rule };
   }
 
   private async createAccount(connectorId: string, identity: UpstreamIdentity): Promise<Account> {
     const profile = profileFrom(identity);
-    const candidates = [identity.email, `${connectorId}:${identity.subject}`, `${connectorId}:${identity.subject}:${randomUUID().slice(0, 8)}`].filter(
+    // The email becomes the userName only when a trusted connector verified it: provisioning
+    // clients match accounts by userName, so an unverified (or untrusted) email would let its
+    // owner squat a name that provisioning later hands someone else's attributes.
+    const emailName = identity.email && identity.emailVerified === true && this.trustsEmailsOf(connectorId) ? identity.email : undefined;
+    const candidates = [emailName, `${connectorId}:${identity.subject}`, `${connectorId}:${identity.subject}:${randomUUID().slice(0, 8)}`].filter(
       (name): name is string => !!name,
     );
     for (const userName of candidates) {
@@ -87,7 +110,7 @@ export class AccountLinker {
    * Upstream profile fields land on the account at each sign-in — unless a provisioning client
    * (SCIM) manages the account: then the provisioned attributes are the source of truth.
    */
-  private async refreshProfile(userId: string, identity: UpstreamIdentity): Promise<Account> {
+  private async refreshProfile(userId: string, identity: UpstreamIdentity, connectorId: string): Promise<Account> {
     const row = await this.users.findRowById(userId);
     if (!row) throw new Error('linked account vanished');
     if (row.managedBy === 'scim') return toAccount(row);
@@ -100,7 +123,11 @@ export class AccountLinker {
         changed = true;
       }
     }
-    if (identity.email && (identity.email.toLowerCase() !== row.email || (identity.emailVerified === true) !== row.emailVerified)) {
+    // The email (and whether it is verified) follows a trusted connector, or the only connector
+    // the account has: an untrusted second link cannot rewrite the account's verified email.
+    const links = await this.users.linksOf(userId);
+    const mayUpdateEmail = this.trustsEmailsOf(connectorId) || links.every((link) => link.connectorId === connectorId);
+    if (mayUpdateEmail && identity.email && (identity.email.toLowerCase() !== row.email || (identity.emailVerified === true) !== row.emailVerified)) {
       row.email = identity.email.toLowerCase();
       row.emailVerified = identity.emailVerified === true;
       changed = true;

@@ -21,21 +21,24 @@ describe('OIDC connector: accounts', () => {
   const stringVerifiedAlice = { password: 'pw', claims: { sub: 'gx-mallory', email: 'alice@acme.test', email_verified: 'true', name: 'Also Not Alice' } };
   const bob = { ...BOB, claims: { ...BOB.claims } };
   const sameSubAsBob = { password: 'pw', claims: { sub: BOB.claims.sub, email: 'robert@globex.test', email_verified: true } };
+  const carolAtInitech = { password: 'pw', claims: { sub: 'in-carol', email: 'carol@corp.example', email_verified: true, given_name: 'Carol' } };
+  const carolAtGlobex = { password: 'pw', claims: { sub: 'gx-carol', email: 'carol@corp.example', email_verified: true, given_name: 'Carol' } };
 
   beforeAll(async () => {
     const broker = await reserveHerald();
     const registration = (id: string) => [{ clientId: 'herald', clientSecret: IDP_SECRET, redirectUris: [broker.callback(id)] }];
     acme = await UpstreamIdp.start({ accounts: { alice: ALICE, bob }, clients: registration('acme'), consent: false });
     globex = await UpstreamIdp.start({
-      accounts: { alice: aliceAtGlobex, eve: unverifiedAlice, mallory: stringVerifiedAlice, robert: sameSubAsBob },
+      accounts: { alice: aliceAtGlobex, eve: unverifiedAlice, mallory: stringVerifiedAlice, robert: sameSubAsBob, carol: carolAtGlobex },
       clients: registration('globex'),
       consent: false,
     });
-    initech = await UpstreamIdp.start({ accounts: { alice: { ...aliceAtGlobex, claims: { ...aliceAtGlobex.claims, sub: 'in-alice' } } }, clients: registration('initech'), consent: false });
+    initech = await UpstreamIdp.start({ accounts: { alice: { ...aliceAtGlobex, claims: { ...aliceAtGlobex.claims, sub: 'in-alice' } }, carol: carolAtInitech }, clients: registration('initech'), consent: false });
     herald = await startBroker(
       broker.port,
       [oidcConnector('acme', acme), oidcConnector('globex', globex), oidcConnector('initech', initech)],
-      { accountLinking: { byVerifiedEmail: ['globex'] } },
+      // acme and globex are trusted for email linking; initech is not.
+      { accountLinking: { byVerifiedEmail: ['acme', 'globex'] } },
     );
     app = await webApp(herald);
     users = new UsersRepository(herald.dataSource);
@@ -90,6 +93,17 @@ describe('OIDC connector: accounts', () => {
     const alice = await subOf(acme, 'acme', 'alice');
     const viaInitech = await subOf(initech, 'initech', 'alice');
     expect(viaInitech).not.toBe(alice);
+  });
+
+  test('an account whose email only an untrusted IdP verified never attracts a trusted sign-in, nor takes the email as userName', async () => {
+    // initech (not trusted for linking) asserts a verified email first…
+    const squatter = await subOf(initech, 'initech', 'carol');
+    const squatterAccount = await users.findById(squatter);
+    expect(squatterAccount!.userName).toBe('initech:in-carol');
+    // …then the real Carol signs in through the trusted globex: a new account, not the squatter's.
+    const real = await subOf(globex, 'globex', 'carol');
+    expect(real).not.toBe(squatter);
+    expect((await users.findById(real))!.userName).toBe('carol@corp.example');
   });
 
   test('profile changes at the IdP reach the account on the next sign-in', async () => {
