@@ -114,11 +114,18 @@ export class JwtIntrospectionBridge {
    * and — for user tokens — its grant still alive (its shadow record exists).
    */
   async verifyActive(provider: Provider, token: string): Promise<Record<string, any> | undefined> {
+    return (await this.verifyActiveWithShadow(provider, token))?.payload;
+  }
+
+  /** As verifyActive, with the token's stored shadow record (grant and session of a user token). */
+  async verifyActiveWithShadow(provider: Provider, token: string): Promise<{ payload: Record<string, any>; shadow?: Record<string, any> } | undefined> {
     if (!looksLikeJwt(token)) return undefined;
     const verified = await this.verify(token);
     if (!verified || (await this.revoked.has(REVOKED_PREFIX + verified.jti))) return undefined;
     const handle = await this.ensureShadow(provider, verified);
-    return handle ? verified.payload : undefined;
+    if (!handle) return undefined;
+    const shadow = (await provider.AccessToken.adapter.find(verified.jti)) as Record<string, any> | undefined;
+    return { payload: verified.payload, shadow };
   }
 
   private async verify(token: string): Promise<VerifiedAccessToken | undefined> {
@@ -172,7 +179,14 @@ export class JwtIntrospectionBridge {
  * Userinfo tokens are stored without their audience: oidc-provider's userinfo endpoint only
  * serves tokens without one (the audience is in the JWT; introspection restores it).
  */
-export async function saveAccessTokenShadow(provider: Provider, token: Record<string, any>, payload: Record<string, any>, userinfoAudience?: string): Promise<void> {
+export async function saveAccessTokenShadow(
+  provider: Provider,
+  token: Record<string, any>,
+  payload: Record<string, any>,
+  userinfoAudience?: string,
+  /** For delegated tokens (token exchange): the subject token's grant, whose revocation ends this token too. */
+  parentGrantId?: string,
+): Promise<void> {
   const { iss: _iss, sub: _sub, client_id: _clientId, jti, iat, exp, aud: audience, scope, cnf: _cnf, authorization_details: _rar, ...extra } = payload;
   const aud = audience === userinfoAudience ? undefined : audience;
   await provider.AccessToken.adapter.upsert(
@@ -185,6 +199,7 @@ export async function saveAccessTokenShadow(provider: Provider, token: Record<st
       clientId: token.clientId,
       accountId: token.accountId,
       grantId: token.grantId,
+      ...(parentGrantId ? { parentGrantId } : {}),
       sessionUid: token.sessionUid,
       expiresWithSession: token.expiresWithSession,
       sid: token.sid,

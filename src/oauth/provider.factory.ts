@@ -16,7 +16,7 @@ import { standardClaims, STANDARD_SCOPE_CLAIMS } from '../users/standard-claims.
 import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './pages.js';
 import { RESERVED_CLAIMS } from '../claims/reserved-claims.js';
 import { saveAccessTokenShadow } from './jwt-introspection.js';
-import { ACT_CLAIM } from './grants/token-exchange.grant.js';
+import { ACT_CLAIM, PARENT_GRANT } from './grants/token-exchange.grant.js';
 
 export interface ProviderDependencies {
   config: HeraldConfig;
@@ -142,7 +142,7 @@ export function buildProvider(deps: ProviderDependencies): Provider {
           const act = (token as any)[ACT_CLAIM];
           if (act) jwt.payload.act = act;
           // User access tokens get a shadow record for introspection/revocation (see jwt-introspection.ts).
-          if (token.kind === 'AccessToken') await saveAccessTokenShadow(ctx.oidc.provider, token as any, jwt.payload as any, policy.userinfoResource);
+          if (token.kind === 'AccessToken') await saveAccessTokenShadow(ctx.oidc.provider, token as any, jwt.payload as any, policy.userinfoResource, (token as any)[PARENT_GRANT]);
         },
       },
     },

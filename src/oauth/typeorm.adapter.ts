@@ -46,7 +46,8 @@ export class TypeOrmAdapter implements Adapter {
       id,
       model: this.model,
       payload: JSON.stringify(payload),
-      grantId: (payload.grantId as string | undefined) ?? null,
+      // A delegated token (token exchange) hangs off its subject's grant without claiming it as its own.
+      grantId: (payload.grantId as string | undefined) ?? (payload.parentGrantId as string | undefined) ?? null,
       userCode: (payload.userCode as string | undefined) ?? null,
       uid: (payload.uid as string | undefined) ?? null,
       accountId: (payload.accountId as string | undefined) ?? null,

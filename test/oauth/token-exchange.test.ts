@@ -107,3 +107,66 @@ describe('token exchange (RFC 8693)', () => {
     expect(metadata.grant_types_supported).toContain(GRANT);
   });
 });
+
+describe('token exchange limits', () => {
+  let herald: TestHerald;
+  let web: ClientPeer;
+  beforeAll(async () => {
+    herald = await startHerald((issuer) => ({
+      ...baseConfig(issuer),
+      clients: [
+        { id: 'web', secret: SECRET, redirectUris: [REDIRECT], grantTypes: ['authorization_code', 'refresh_token'], apis: ['trading'], firstParty: true },
+        // May exchange trading tokens into trading and billing tokens.
+        { id: 'hub', secret: SECRET, grantTypes: [GRANT], apis: ['trading', 'billing'], tokenExchange: { subjectApis: ['trading'] } },
+      ],
+      connectors: [{ type: 'dev', id: 'dev', name: 'Dev', samples: { alice: { sub: 'alice-up', email: 'alice@example.com', email_verified: true } } }],
+    }));
+    web = await clientPeer(herald.issuer, 'web', SECRET, REDIRECT);
+  });
+  afterAll(() => herald?.stop());
+
+  async function signIn(scope: string) {
+    const browser = new TestBrowser();
+    const start = await startAuthorization(web, { scope });
+    const { page } = await browseToCallback(browser, start.url, REDIRECT);
+    const done = await browser.submit(page, { sample: 'alice' }, { action: '/connectors/dev/submit' }, (next) => next.startsWith(REDIRECT));
+    return redeem(web, new URL(done.hops.at(-1)!.location!, done.hops.at(-1)!.url), start);
+  }
+  const exchange = (body: Record<string, string>) =>
+    fetch(`${herald.issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`hub:${SECRET}`).toString('base64')}` },
+      body: new URLSearchParams({ grant_type: GRANT, subject_token_type: AT_TYPE, ...body }),
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+
+  test('on the subject token\'s own API the scopes only narrow', async () => {
+    const tokens = await signIn('openid trades:read');
+    const widened = await exchange({ subject_token: tokens.access_token, resource: 'https://api.example.com/trading', scope: 'trades' });
+    expect(widened.body.error).toBe('invalid_scope');
+    const same = await exchange({ subject_token: tokens.access_token, resource: 'https://api.example.com/trading', scope: 'trades:read' });
+    expect(same.status).toBe(200);
+  });
+
+  test('a delegated token never outlives its subject and dies with the subject\'s grant', async () => {
+    const tokens = await signIn('openid offline_access trades');
+    const first = await exchange({ subject_token: tokens.access_token, resource: 'https://api.example.com/trading', scope: 'trades' });
+    expect(first.status).toBe(200);
+    const subjectExp = decodeJwt(tokens.access_token).exp!;
+    expect(decodeJwt(first.body.access_token).exp!).toBeLessThanOrEqual(subjectExp);
+    // Re-exchanging the delegated token does not extend it either.
+    const second = await exchange({ subject_token: first.body.access_token, resource: 'https://api.example.com/trading', scope: 'trades' });
+    expect(second.status).toBe(200);
+    expect(decodeJwt(second.body.access_token).exp!).toBeLessThanOrEqual(subjectExp);
+    const billing = await exchange({ subject_token: tokens.access_token, resource: 'https://api.example.com/billing', scope: 'invoices' });
+    const hub = await clientPeer(herald.issuer, 'hub', SECRET);
+    expect((await oidc.tokenIntrospection(hub.config, billing.body.access_token)).active).toBe(true);
+
+    // Revoking the user's refresh token revokes the grant: every token delegated from it ends.
+    await oidc.tokenRevocation(web.config, tokens.refresh_token!);
+    for (const delegated of [first.body.access_token, second.body.access_token, billing.body.access_token]) {
+      expect((await oidc.tokenIntrospection(hub.config, delegated)).active).toBe(false);
+    }
+    const again = await exchange({ subject_token: first.body.access_token, resource: 'https://api.example.com/billing', scope: 'invoices' });
+    expect(again.body.error).toBe('invalid_grant');
+  });
+});

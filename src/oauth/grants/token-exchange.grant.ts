@@ -9,7 +9,9 @@
  *   revoked, grant still alive, account still active);
  * - the new token is for exactly one API, carries the requested scopes of that API (or the
  *   subject token's scopes that the API owns), the user's claims for them, and an `act` claim
- *   naming the exchanging client (nested when the subject token was itself delegated).
+ *   naming the exchanging client (nested when the subject token was itself delegated);
+ * - on the subject's own API the scopes can only narrow; the new token never outlives the
+ *   subject token, and dies with the subject's grant (logout, revocation, refresh reuse).
  */
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { HeraldConfig } from '../../config/config.schema.js';
@@ -34,6 +36,8 @@ export const TOKEN_EXCHANGE_PARAMS = [
 
 /** The delegation chain for the `act` claim; kept on the token object for the JWT customizer. */
 export const ACT_CLAIM = Symbol('herald.act');
+/** The subject token's grant: revoking it (logout, refresh reuse) ends the delegated token too. */
+export const PARENT_GRANT = Symbol('herald.parent-grant');
 
 export function tokenExchangeHandler(config: HeraldConfig, policy: ResourcePolicy, bridge: JwtIntrospectionBridge, accounts: AccountReader) {
   const clients = new Map(config.clients.map((client) => [client.id, client]));
@@ -53,8 +57,9 @@ export function tokenExchangeHandler(config: HeraldConfig, policy: ResourcePolic
       throw new errors.InvalidRequest('unsupported requested_token_type');
     }
 
-    const subject = await bridge.verifyActive(ctx.oidc.provider, params.subject_token);
-    if (!subject) throw new errors.InvalidGrant('subject token is invalid, expired or revoked');
+    const verified = await bridge.verifyActiveWithShadow(ctx.oidc.provider, params.subject_token);
+    if (!verified) throw new errors.InvalidGrant('subject token is invalid, expired or revoked');
+    const subject = verified.payload;
     const subjectAudiences: string[] = Array.isArray(subject.aud) ? subject.aud : [subject.aud];
     const subjectApi = subjectAudiences.map((aud) => policy.apiFor(aud)).find(Boolean);
     if (!subjectApi || !subjectApis.includes(subjectApi.id)) {
@@ -69,14 +74,17 @@ export function tokenExchangeHandler(config: HeraldConfig, policy: ResourcePolic
     if (!target || !clientConfig?.apis.includes(target.id)) throw new errors.InvalidTarget();
 
     const allowed = new Set(policy.allowedScopes(clientConfig).filter((scope) => target.scopes.includes(scope)));
+    const held = new Set(typeof subject.scope === 'string' ? subject.scope.split(' ') : []);
     let scopes: string[];
     if (params.scope) {
       scopes = params.scope.split(' ').filter(Boolean);
       const refused = scopes.find((scope) => !allowed.has(scope));
       if (refused) throw new errors.InvalidScope('requested scope is not allowed for the target API', refused);
+      // Exchanging into the subject's own API can narrow its scopes, never widen them.
+      const widened = target.id === subjectApi.id ? scopes.find((scope) => !held.has(scope)) : undefined;
+      if (widened) throw new errors.InvalidScope('requested scope exceeds the subject token', widened);
     } else {
-      const held = typeof subject.scope === 'string' ? subject.scope.split(' ') : [];
-      scopes = held.filter((scope) => allowed.has(scope));
+      scopes = [...held].filter((scope) => allowed.has(scope));
       if (!scopes.length) throw new errors.InvalidScope('scope is required for the target API', '');
     }
 
@@ -86,11 +94,15 @@ export function tokenExchangeHandler(config: HeraldConfig, policy: ResourcePolic
       const account = await accounts.findById(subject.sub);
       if (!account?.active) throw new errors.InvalidGrant('the subject is no longer active');
     }
+    // Never outlive the subject token: a chain of exchanges cannot extend a delegation.
+    const expiresIn = Math.max(1, Math.min(target.accessTokenTtl, Number(subject.exp) - Math.floor(Date.now() / 1000)));
     const token = userBound
-      ? new provider.AccessToken({ accountId: subject.sub, client, gty: 'token_exchange', scope: scopes.join(' ') } as any)
-      : new provider.ClientCredentials({ client, scope: scopes.join(' ') } as any);
+      ? new provider.AccessToken({ accountId: subject.sub, client, gty: 'token_exchange', scope: scopes.join(' '), expiresIn } as any)
+      : new provider.ClientCredentials({ client, scope: scopes.join(' '), expiresIn } as any);
     token.resourceServer = new provider.ResourceServer(target.identifier, await policy.getResourceServerInfo(ctx, target.identifier, client));
     (token as any)[ACT_CLAIM] = { sub: client.clientId, ...(subject.act ? { act: subject.act } : {}) };
+    const parentGrant = verified.shadow?.grantId ?? verified.shadow?.parentGrantId;
+    if (userBound && parentGrant) (token as any)[PARENT_GRANT] = parentGrant;
 
     ctx.oidc.entity(userBound ? 'AccessToken' : 'ClientCredentials', token);
     const value = await token.save();
