@@ -259,6 +259,34 @@ describe('SCIM Users', () => {
       expect(res.body.scimType).toBe('invalidFilter');
     });
 
+    // scim2-parse-filter's tokenizer backtracks exponentially on newlines in an unterminated
+    // string: without the guard each of these requests would block the event loop for days.
+    test('control characters and unterminated strings are refused before parsing (GET, .search, PATCH paths)', async () => {
+      const reader = await ScimClient.connect(herald, 'auditor', 'scim:read');
+      const hostile = `userName eq "${'\n'.repeat(45)}`;
+      const get = await reader.get(`/Users?filter=${encodeURIComponent(hostile)}`);
+      expect(get.status).toBe(400);
+      expect(get.body).toMatchObject({ schemas: [ERROR], status: '400', scimType: 'invalidFilter' });
+      expect(get.body.detail).toContain('control character');
+      const search = await reader.post('/Users/.search', { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], filter: `title pr and ${hostile}` });
+      expect(search.status).toBe(400);
+      expect(search.body.scimType).toBe('invalidFilter');
+      const groups = await reader.get(`/Groups?filter=${encodeURIComponent(`displayName eq "${'\n'.repeat(45)}`)}`);
+      expect(groups.body.scimType).toBe('invalidFilter');
+      // A PATCH path whose brackets balance for the path splitter (`\` escapes the newline) but whose string never closes for the parser.
+      const path = await scim.patch(`/Users/${ids.bjensen}`, patchOp({ op: 'replace', path: `emails[value eq "${'\n'.repeat(45)}\\\n"].type`, value: 'x' }));
+      expect(path.status).toBe(400);
+      expect(path.body.scimType).toBe('invalidFilter');
+      expect(path.body.detail).toContain('control character');
+      for (const filter of ['userName eq "bjensen@example.com', 'userName eq "a\tb"', 'userName eq "bjensen@example.com"\nor title pr']) {
+        const res = await reader.get(`/Users?filter=${encodeURIComponent(filter)}`);
+        expect(res.status).toBe(400);
+        expect(res.body.scimType).toBe('invalidFilter');
+      }
+      // The server is still answering ordinary filters.
+      expect((await reader.get(`/Users?filter=${encodeURIComponent('userName eq "bjensen@example.com"')}`)).body.totalResults).toBe(1);
+    });
+
     test('POST /Users/.search takes the same query in a body', async () => {
       const res = await scim.post('/Users/.search', {
         schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'],

@@ -56,6 +56,26 @@ describe('SCIM filters', () => {
     expect(() => parseFilter(rt, `${'('.repeat(6000)}userName eq "a"${')'.repeat(6000)}`, 100_000)).toThrow(ScimError);
   });
 
+  test('control characters and unterminated strings are refused before the parser sees them (tokenizer backtracking)', () => {
+    const scimTypeOf = (filter: string) => {
+      try {
+        parseFilterText(filter, 4096);
+      } catch (error) {
+        return error instanceof ScimError ? `${error.scimType}: ${error.detail}` : 'other error';
+      }
+      return 'parsed';
+    };
+    // Exponential in the newlines for scim2-parse-filter's tokenizer: this would not return for days.
+    expect(scimTypeOf(`userName eq "${'\n'.repeat(60)}`)).toMatch(/^invalidFilter: .*control character \(U\+000A\)/);
+    expect(scimTypeOf(`emails[value eq "${'\n'.repeat(60)}\\\n"]`)).toMatch(/^invalidFilter: .*control character/);
+    for (const c of ['\t', '\r', '\u0000', '\u001b', '\u007f']) expect(scimTypeOf(`userName eq "a${c}b"`)).toMatch(/^invalidFilter: .*control character/);
+    expect(scimTypeOf('userName eq "a"\nand title pr')).toMatch(/^invalidFilter/);
+    for (const f of ['userName eq "abc', 'userName eq "a\\"', 'userName eq "a" or title eq "b', 'userName eq "a\\']) expect(scimTypeOf(f)).toBe('invalidFilter: the filter has an unterminated quoted string');
+    // Escapes, brackets and quotes inside strings are still fine.
+    expect(scimTypeOf('userName eq "a\\"b" and emails[value co "]"]')).toBe('parsed');
+    expect(matches('userName eq "bjensen" and emails[type eq "work"]')).toBe(true);
+  });
+
   test('index push-down: only exact equality on indexed columns, or an or of them', () => {
     const hint = (f: string) => {
       const raw = parseFilterText(f, 4096);

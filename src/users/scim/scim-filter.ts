@@ -74,8 +74,27 @@ export function rewriteSubAttributeAfterValuePath(filter: string): string {
   return out;
 }
 
+/**
+ * Refuses what RFC 7644 filters never contain before the parser sees it: raw control characters
+ * and an unterminated quoted string. The parser's tokenizer (`"(?:[^"\\]|\\.|\n)*"`) can match a
+ * newline two ways and backtracks exponentially when the string does not close, so
+ * `userName eq "` + 45 newlines would block the event loop for hours.
+ */
+export function checkFilterText(text: string): void {
+  const control = /[\u0000-\u001f\u007f]/.exec(text);
+  if (control) throw ScimError.invalidFilter(`the filter contains a control character (U+${control[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}) at position ${control.index}`);
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted && c === '\\') i++;
+    else if (c === '"') quoted = !quoted;
+  }
+  if (quoted) throw ScimError.invalidFilter('the filter has an unterminated quoted string');
+}
+
 export function parseFilterText(text: string, maxLength: number): Filter {
   if (text.length > maxLength) throw ScimError.invalidFilter(`the filter is longer than ${maxLength} characters`);
+  checkFilterText(text);
   try {
     return parse(rewriteSubAttributeAfterValuePath(text));
   } catch (error) {
