@@ -14,7 +14,7 @@ import type { AccountReader } from '../users/account-attributes.js';
 import type { KeyStore } from '../tokens/key.store.js';
 import { SettingsStore } from '../storage/settings.store.js';
 import { ExpiringKeysStore } from '../storage/expiring-keys.store.js';
-import { buildProvider } from './provider.factory.js';
+import { buildProvider, restoreRotatedRefreshToken } from './provider.factory.js';
 import { ROUTES } from './routes.js';
 import { ResourcePolicy } from './resource-policy.js';
 import { JwtIntrospectionBridge } from './jwt-introspection.js';
@@ -125,6 +125,7 @@ export class ProviderHost {
       const handle = byPath.get(ctx.path);
       if (handle) await handle(ctx, next);
       else await next();
+      if (ctx.status >= 400 && ctx.oidc?.entities?.RotatedRefreshToken) await restoreRotatedRefreshToken(ctx);
       rfcErrorCodes(ctx);
       providerSecurityHeaders(ctx);
     }) as any);

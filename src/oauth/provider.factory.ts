@@ -52,11 +52,12 @@ export function toClientMetadata(client: ClientConfig, policy: ResourcePolicy): 
 }
 
 /**
- * oidc-provider rotates the refresh token before it builds the access token. When shaping the
- * access token then fails (a claim provider is down), the old refresh token is made usable
- * again and the new one is dropped, so the client can simply retry later.
+ * oidc-provider rotates the refresh token before it builds the access token. When the request
+ * then fails (a claim provider is down, a `resource` the grant does not cover…), the old refresh
+ * token is made usable again and the new one is dropped: a failed request must not burn the
+ * client's refresh token, or its next refresh would look like reuse and revoke the grant.
  */
-async function restoreRotatedRefreshToken(ctx: KoaContextWithOIDC): Promise<void> {
+export async function restoreRotatedRefreshToken(ctx: KoaContextWithOIDC): Promise<void> {
   const rotated = ctx.oidc?.entities?.RotatedRefreshToken as { jti?: string } | undefined;
   const replacement = ctx.oidc?.entities?.RefreshToken as { jti?: string } | undefined;
   if (!rotated?.jti || ctx.oidc.params?.grant_type !== 'refresh_token') return;
@@ -120,19 +121,13 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       const scopes = [...(token.scopes as Set<string>)];
       if (!deps.claims.hasClaims(scopes)) return undefined;
       const accountId = (token as { accountId?: string }).accountId;
-      let claims: Record<string, unknown>;
-      try {
-        ({ claims } = await deps.claims.shape({
-          clientId: token.clientId!,
-          accountId,
-          scopes,
-          audience: (token as { aud?: string }).aud,
-          grantId: (token as { grantId?: string }).grantId,
-        }));
-      } catch (error) {
-        await restoreRotatedRefreshToken(ctx);
-        throw error;
-      }
+      const { claims } = await deps.claims.shape({
+        clientId: token.clientId!,
+        accountId,
+        scopes,
+        audience: (token as { aud?: string }).aud,
+        grantId: (token as { grantId?: string }).grantId,
+      });
       for (const name of Object.keys(claims)) if (RESERVED_CLAIMS.has(name)) delete claims[name];
       return claims;
     },

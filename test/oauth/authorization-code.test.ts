@@ -105,6 +105,19 @@ describe('authorization code flow', () => {
     expect(revoked.some((e) => e.reason === 'grant_revoked')).toBe(true);
   });
 
+  test('a failed refresh (a resource the grant does not cover) does not burn the refresh token', async () => {
+    const { tokens } = await fullFlow();
+    const response = await fetch(`${herald.issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`web:${SECRET}`).toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, resource: 'https://api.example.com/billing' }),
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as any).error).toBe('invalid_target');
+    const after = await oidc.refreshTokenGrant(web.config, tokens.refresh_token!);
+    expect(decodeJwt(after.access_token).aud).toBe('https://api.example.com/trading');
+  });
+
   test('reusing an authorization code fails and revokes what the code issued', async () => {
     const browser = new TestBrowser();
     const start = await startAuthorization(web, { scope: 'openid offline_access trades' });
