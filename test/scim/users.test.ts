@@ -494,6 +494,21 @@ describe('SCIM Users', () => {
       expect(changed.body.scimType).toBe('mutability');
     });
 
+    test('an assigned immutable attribute cannot be cleared by removing its whole extension (and then re-added changed)', async () => {
+      const before = await scim.get(`/Users/${id}`);
+      const bypass = await apply({ op: 'remove', path: HERALD }, { op: 'add', path: `${HERALD}:employeeCode`, value: 'E-999' }, { op: 'add', path: `${HERALD}:locations`, value: ['NY'] });
+      expect(bypass.status).toBe(400);
+      expect(bypass.body).toMatchObject({ schemas: [ERROR], status: '400', scimType: 'mutability' });
+      expect(bypass.body.detail).toContain('employeeCode');
+      expect((await apply({ op: 'remove', path: HERALD })).body.scimType).toBe('mutability');
+      expect((await scim.get(`/Users/${id}`)).body).toEqual(before.body);
+      // An extension without an immutable value can still be removed as a whole.
+      const other = await scim.createUser({ userName: 'no-code@example.com', [HERALD]: { locations: ['NY'], userId: 3 } });
+      const removed = await scim.patch(`/Users/${other.id}`, patchOp({ op: 'remove', path: HERALD }));
+      expect(removed.status).toBe(200);
+      expect(removed.body[HERALD]).toBeUndefined();
+    });
+
     test('envelope errors: not a PatchOp, no Operations, a body that is not JSON', async () => {
       expect((await scim.patch(`/Users/${id}`, { Operations: [{ op: 'add', path: 'title', value: 'x' }] })).body.scimType).toBe('invalidSyntax');
       expect((await scim.patch(`/Users/${id}`, { schemas: [PATCH_OP], Operations: [] })).body.scimType).toBe('invalidSyntax');

@@ -1,11 +1,13 @@
 import { ScimError } from './scim.errors.js';
 import { applyPatch, readPatchRequest } from './scim-patch.js';
-import { ScimSchemas, ENTERPRISE_URN } from './scim-schema.js';
+import { ScimSchemas, ENTERPRISE_URN, HERALD_EXTENSION_URN, type ResourceType } from './scim-schema.js';
 import { scimConfigSchema } from './scim.config.js';
 
 const rt = new ScimSchemas(scimConfigSchema.parse({})).user;
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
-const patch = (doc: Record<string, unknown>, ...ops: Array<Record<string, unknown>>) => applyPatch(rt, doc, readPatchRequest({ schemas: [PATCH], Operations: ops }), { maxFilterLength: 4096 });
+const patchOn = (type: ResourceType, doc: Record<string, unknown>, ...ops: Array<Record<string, unknown>>) =>
+  applyPatch(type, doc, readPatchRequest({ schemas: [PATCH], Operations: ops }), { maxFilterLength: 4096 });
+const patch = (doc: Record<string, unknown>, ...ops: Array<Record<string, unknown>>) => patchOn(rt, doc, ...ops);
 const scimType = (run: () => unknown) => {
   try {
     run();
@@ -45,6 +47,34 @@ describe('SCIM PATCH engine', () => {
     expect(withManager[ENTERPRISE_URN]).toEqual({ manager: { value: 'm1' } });
     expect(patch(user, { op: 'add', path: 'manager', value: [{ value: 'm2' }] })[ENTERPRISE_URN]).toEqual({ manager: { value: 'm2' } });
     expect(patch(withManager, { op: 'remove', path: 'manager[value eq "m1"]' })[ENTERPRISE_URN]).toBeUndefined();
+  });
+
+  test('removing a whole extension cannot clear an assigned immutable attribute (then re-add it changed)', () => {
+    const withCode = new ScimSchemas(scimConfigSchema.parse({ extension: { attributes: { employeeCode: { type: 'string', mutability: 'immutable' }, userId: 'integer' } } })).user;
+    const doc = { ...user, [HERALD_EXTENSION_URN]: { employeeCode: 'E-1', userId: 1 } };
+    const bypass = [{ op: 'remove', path: HERALD_EXTENSION_URN }, { op: 'add', path: `${HERALD_EXTENSION_URN}:employeeCode`, value: 'E-999' }];
+    expect(scimType(() => patchOn(withCode, doc, ...bypass))).toBe('mutability');
+    expect(scimType(() => patchOn(withCode, doc, { op: 'remove', path: HERALD_EXTENSION_URN }))).toBe('mutability');
+    expect(scimType(() => patchOn(withCode, doc, { op: 'remove', path: `${HERALD_EXTENSION_URN}:employeeCode` }))).toBe('mutability');
+    // Without an immutable value the extension can still be removed as a whole.
+    expect(patchOn(withCode, { ...user, [HERALD_EXTENSION_URN]: { userId: 1 } }, { op: 'remove', path: HERALD_EXTENSION_URN })[HERALD_EXTENSION_URN]).toBeUndefined();
+    expect(patchOn(withCode, { ...user, [HERALD_EXTENSION_URN]: { userId: 1 } }, ...bypass)[HERALD_EXTENSION_URN]).toEqual({ employeeCode: 'E-999' });
+  });
+
+  test('a single-valued complex attribute with an assigned immutable sub-attribute cannot be removed or replaced as a whole', () => {
+    // No built-in schema has one; a copy of the User type whose manager.value is immutable stands in.
+    const strict = structuredClone(rt);
+    const manager = strict.extensions.find((e) => e.id === ENTERPRISE_URN)!.attributes.find((a) => a.name === 'manager')!;
+    manager.subAttributes!.find((s) => s.name === 'value')!.mutability = 'immutable';
+    const doc = { ...user, [ENTERPRISE_URN]: { manager: { value: 'm1' } } };
+    expect(scimType(() => patchOn(strict, doc, { op: 'replace', path: 'manager.value', value: 'm2' }))).toBe('mutability');
+    expect(scimType(() => patchOn(strict, doc, { op: 'remove', path: 'manager' }, { op: 'add', path: 'manager', value: 'm2' }))).toBe('mutability');
+    expect(scimType(() => patchOn(strict, doc, { op: 'remove', path: 'manager[value eq "m1"]' }))).toBe('mutability');
+    expect(scimType(() => patchOn(strict, doc, { op: 'replace', path: 'manager', value: { value: 'm2' } }))).toBe('mutability');
+    expect(scimType(() => patchOn(strict, doc, { op: 'remove', path: ENTERPRISE_URN }))).toBe('mutability');
+    // Equal values and unassigned ones are fine.
+    expect(patchOn(strict, doc, { op: 'replace', path: 'manager', value: { value: 'm1' } })[ENTERPRISE_URN]).toEqual({ manager: { value: 'm1' } });
+    expect(patchOn(strict, user, { op: 'add', path: 'manager', value: 'm2' })[ENTERPRISE_URN]).toEqual({ manager: { value: 'm2' } });
   });
 
   test('envelope and path errors carry their scimType', () => {

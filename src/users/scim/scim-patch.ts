@@ -110,14 +110,28 @@ class PatchEngine {
     const immutable = attr.mutability === 'immutable' || (sub?.mutability === 'immutable' && !attr.multiValued);
     if (readOnly || immutable) {
       const before = structuredClone(holder?.[attr.name]);
-      const probe = structuredClone(this.doc);
-      new PatchEngine(this.rt, probe, this.options).mutate(op, target, value, hasValue, container(probe, target.extension, true)!, label, true);
-      const after = container(probe, target.extension)?.[attr.name];
+      const after = this.probe(op, target, value, hasValue);
       if (deepEqual(before, after)) return;
       if (readOnly) throw ScimError.mutability(`"${label}" is read-only`);
       if (!isEmpty(before) && !(attr.multiValued && op === 'add')) throw ScimError.mutability(`"${label}" is immutable`);
+    } else if (!sub && !attr.multiValued && attr.type === 'complex') {
+      // The whole single-valued complex attribute (remove, replace, merge): its assigned immutable
+      // sub-attributes must keep their values, as when they are targeted directly.
+      const fixed = (attr.subAttributes ?? []).filter((s) => s.mutability === 'immutable' && !isEmpty(holder[attr.name]?.[s.name]));
+      if (fixed.length) {
+        const after = this.probe(op, target, value, hasValue) as Doc | undefined;
+        const changed = fixed.find((s) => !deepEqual(holder[attr.name][s.name], after?.[s.name]));
+        if (changed) throw ScimError.mutability(`"${label}.${changed.name}" is immutable`);
+      }
     }
     this.mutate(op, target, value, hasValue, holder, label, false);
+  }
+
+  /** The value the target's attribute would have after the operation (applied to a copy). */
+  private probe(op: Op, target: Extract<PatchTarget, { kind: 'attribute' }>, value: unknown, hasValue: boolean): unknown {
+    const copy = structuredClone(this.doc);
+    new PatchEngine(this.rt, copy, this.options).mutate(op, target, value, hasValue, container(copy, target.extension, true)!, target.path, true);
+    return container(copy, target.extension)?.[target.attr.name];
   }
 
   /** The extension object as a whole: its keys are attributes; remove clears the writable ones. */
@@ -129,6 +143,9 @@ class PatchEngine {
       for (const attr of schema.attributes) {
         if (attr.mutability === 'readOnly') continue;
         if (attr.required && holder[attr.name] !== undefined) throw ScimError.mutability(`"${urn}:${attr.name}" is required and cannot be removed`);
+        // As for a direct remove: clearing an assigned immutable value would let a later add change it.
+        const fixed = assignedImmutable(attr, holder[attr.name]);
+        if (fixed) throw ScimError.mutability(`"${urn}:${fixed}" is immutable and cannot be removed`);
         delete holder[attr.name];
       }
       if (Object.keys(holder).length === 0) delete this.doc[urn];
@@ -283,6 +300,19 @@ class PatchEngine {
       return !keys.some((k) => scalarEquals(valueAttr ?? attr, own, k));
     });
   }
+}
+
+/**
+ * The path (relative to the attribute's holder) of an immutable value the attribute holds: the
+ * attribute itself, or an immutable sub-attribute of a single-valued complex attribute. (The
+ * elements of a multi-valued attribute may come and go; their immutable parts only fix an element.)
+ */
+function assignedImmutable(attr: AttributeDefinition, value: unknown): string | undefined {
+  if (isEmpty(value)) return undefined;
+  if (attr.mutability === 'immutable') return attr.name;
+  if (attr.type !== 'complex' || attr.multiValued) return undefined;
+  const sub = (attr.subAttributes ?? []).find((s) => s.mutability === 'immutable' && !isEmpty((value as Doc)[s.name]));
+  return sub ? `${attr.name}.${sub.name}` : undefined;
 }
 
 function primaries(value: unknown): Set<unknown> {
