@@ -5,6 +5,7 @@
 import { compactVerify, decodeProtectedHeader } from 'jose';
 import type { ExpiringKeysStore } from '../storage/expiring-keys.store.js';
 import type { ProviderHost } from '../oauth/provider-host.js';
+import type { AccountReader } from '../users/account-attributes.js';
 
 export interface VerifiedCaller {
   clientId: string;
@@ -31,6 +32,7 @@ export class AccessTokenVerifier {
     private readonly issuer: string,
     private readonly host: ProviderHost,
     private readonly revoked: ExpiringKeysStore,
+    private readonly accounts: AccountReader,
   ) {}
 
   /** `authorization` is the raw header value; `audience` the API identifier; `scope` required. */
@@ -55,6 +57,13 @@ export class AccessTokenVerifier {
     if (typeof payload.exp !== 'number' || payload.exp + CLOCK_SKEW_SECONDS <= now) throw new AccessTokenError(401, 'invalid_token', 'the access token has expired');
     if (typeof payload.jti === 'string' && (await this.revoked.has(`revoked-jwt:${payload.jti}`))) {
       throw new AccessTokenError(401, 'invalid_token', 'the access token was revoked');
+    }
+    // A user's token lives only as long as its grant (revoked at logout, refresh reuse…) and the
+    // account (deactivated over SCIM).
+    if (payload.sub !== payload.client_id) {
+      const shadow = await this.host.current.AccessToken.adapter.find(String(payload.jti));
+      const account = shadow ? await this.accounts.findById(String(payload.sub)) : undefined;
+      if (!account?.active) throw new AccessTokenError(401, 'invalid_token', 'the access token was revoked');
     }
     const scopes = new Set<string>(typeof payload.scope === 'string' ? payload.scope.split(' ') : []);
     if (!scopes.has(scope)) throw new AccessTokenError(403, 'insufficient_scope', `the access token lacks the "${scope}" scope`);

@@ -5,6 +5,7 @@ import { ExpiringKeysStore } from '../storage/expiring-keys.store.js';
 import { ProviderHost } from '../oauth/provider-host.js';
 import { OAuthModule } from '../oauth/oauth.module.js';
 import { AccessTokenVerifier } from './access-token.verifier.js';
+import { UsersRepository } from '../users/users.repository.js';
 import { RequireScopeGuard } from './require-scope.guard.js';
 
 /** Protects Herald's own APIs (SCIM, admin) with Herald access tokens. */
@@ -14,8 +15,9 @@ import { RequireScopeGuard } from './require-scope.guard.js';
   providers: [
     {
       provide: AccessTokenVerifier,
-      inject: [LOADED_CONFIG, ProviderHost, ExpiringKeysStore],
-      useFactory: (loaded: LoadedConfig, host: ProviderHost, revoked: ExpiringKeysStore) => new AccessTokenVerifier(loaded.config.issuer, host, revoked),
+      inject: [LOADED_CONFIG, ProviderHost, ExpiringKeysStore, UsersRepository],
+      useFactory: (loaded: LoadedConfig, host: ProviderHost, revoked: ExpiringKeysStore, users: UsersRepository) =>
+        new AccessTokenVerifier(loaded.config.issuer, host, revoked, users),
     },
     RequireScopeGuard,
   ],

@@ -146,9 +146,20 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,
-        // Confidential clients (resource servers) may introspect any token; public clients only their own.
-        allowedPolicy: async (ctx, client, token) =>
-          client.clientAuthMethod !== 'none' || token.clientId === ctx.oidc.client?.clientId,
+        // Confidential clients (resource servers) may introspect access tokens; refresh tokens
+        // only their own client; public clients only their own tokens. A deactivated account's
+        // tokens are inactive.
+        allowedPolicy: async (ctx, client, token) => {
+          const own = token.clientId === ctx.oidc.client?.clientId;
+          if (client.clientAuthMethod === 'none' && !own) return false;
+          if (token.kind === 'RefreshToken' && !own) return false;
+          const accountId = (token as { accountId?: string }).accountId;
+          if (accountId) {
+            const account = await deps.accounts.findById(accountId);
+            if (!account?.active) return false;
+          }
+          return true;
+        },
       },
       revocation: {
         enabled: true,
