@@ -55,7 +55,7 @@ export async function createHerald(loaded: LoadedConfig, options: HeraldOptions 
   await app.init();
 
   const host = app.get(ProviderHost);
-  const handler = dispatcher(host, expressApp);
+  const handler = dispatcher(host, expressApp, new URL(loaded.config.issuer), loaded.config.server.trustProxy);
   const server = createServer(handler);
   server.keepAliveTimeout = 65_000;
   const port = options.port ?? loaded.config.server.port;
@@ -80,7 +80,18 @@ export async function createHerald(loaded: LoadedConfig, options: HeraldOptions 
   };
 }
 
-function dispatcher(host: ProviderHost, expressApp: express.Express) {
+function dispatcher(host: ProviderHost, expressApp: express.Express, issuer: URL, trustProxy: boolean) {
+  /**
+   * oidc-provider builds endpoint URLs from the request's host: pin it to the issuer's, so that a
+   * forged Host or X-Forwarded-Host can never put another origin into discovery or redirects.
+   */
+  const pinHost = (req: IncomingMessage): void => {
+    req.headers.host = issuer.host;
+    if (trustProxy) {
+      req.headers['x-forwarded-host'] = issuer.host;
+      req.headers['x-forwarded-proto'] = issuer.protocol.slice(0, -1);
+    }
+  };
   return (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -88,10 +99,12 @@ function dispatcher(host: ProviderHost, expressApp: express.Express) {
     if (pathname === '/.well-known/oauth-authorization-server') {
       // RFC 8414 metadata: the same document as OpenID discovery (a superset of the RFC's fields).
       req.url = `/.well-known/openid-configuration${q === -1 ? '' : url.slice(q)}`;
+      pinHost(req);
       host.handle(req, res);
       return;
     }
     if (isProviderPath(pathname)) {
+      pinHost(req);
       host.handle(req, res);
       return;
     }

@@ -39,6 +39,23 @@ describe('client credentials, discovery and JWT access tokens', () => {
     expect(openid.id_token_signing_alg_values_supported).toContain('RS256');
   });
 
+  test('a forged Host header never changes the endpoints in discovery', async () => {
+    const { request } = await import('node:http');
+    const url = new URL(`${herald.issuer}/.well-known/openid-configuration`);
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = request({ host: url.hostname, port: url.port, path: url.pathname, headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example' } }, (res) => {
+        let data = '';
+        res.on('data', (chunk) => (data += chunk));
+        res.on('end', () => resolve(data));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const metadata = JSON.parse(body);
+    expect(metadata.token_endpoint).toBe(`${herald.issuer}/token`);
+    expect(body).not.toContain('evil.example');
+  });
+
   test('JWKS publishes public keys only', async () => {
     const response = await fetch(`${herald.issuer}/jwks`);
     const { keys } = (await response.json()) as any;
