@@ -50,4 +50,10 @@ describe('transform output validation (host side)', () => {
     expect(() => validate({ claims: { a: 'Bearer s3cr3t-value-123' } }, ['s3cr3t-value-123'])).toThrow('result contains the value of a secret');
     expect(validate({ claims: { a: 'short' } }, ['short'])).toMatchObject({ kind: 'result' }); // too short to be a meaningful secret match
   });
+
+  test('masks a granted secret in a deny reason and in risk reasons', () => {
+    expect(validate({ deny: 'CRM says no for s3cr3t-value-123' }, ['s3cr3t-value-123'])).toEqual({ kind: 'deny', reason: 'CRM says no for [secret]' });
+    expect(validate({ deny: 's3cr3t-value-123' }, ['s3cr3t-value-123'])).toEqual({ kind: 'deny', reason: '[secret]' });
+    expect(validate({ claims: {}, risk: { score: 5, reasons: ['key k3y5 reused'] } }, ['k3y5'])).toEqual({ kind: 'result', claims: {}, risk: { score: 5, reasons: ['key [secret] reused'] } });
+  });
 });

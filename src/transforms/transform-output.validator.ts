@@ -4,6 +4,7 @@
  * inside the isolate, including the in-isolate checks).
  */
 import { RESERVED_CLAIMS } from '../claims/reserved-claims.js';
+import { scrubSecrets } from './secret-scrubber.js';
 
 export interface OutputLimits {
   maxOutputBytes: number;
@@ -86,7 +87,8 @@ export function validateOutput(outJson: string, limits: OutputLimits, secretValu
     if (typeof value.deny !== 'string' || value.deny.length === 0 || value.deny.length > 500) {
       throw new OutputError('the deny reason must be a string of 1..500 characters');
     }
-    return { kind: 'deny', reason: value.deny };
+    // The reason reaches the audit trail, logs and explain: secret values are masked.
+    return { kind: 'deny', reason: scrubSecrets(value.deny, secretValues) };
   }
   for (const key of keys) {
     if (key !== 'claims' && key !== 'accountUpdates' && key !== 'risk') {
@@ -105,9 +107,10 @@ export function validateOutput(outJson: string, limits: OutputLimits, secretValu
     if (r.reasons !== undefined && (!Array.isArray(r.reasons) || r.reasons.length > 16 || r.reasons.some((x) => typeof x !== 'string' || x.length > 200))) {
       throw new OutputError('result.risk.reasons must be up to 16 strings of at most 200 characters');
     }
-    risk = { score: r.score, ...(r.reasons ? { reasons: r.reasons as string[] } : {}) };
+    risk = { score: r.score, ...(r.reasons ? { reasons: (r.reasons as string[]).map((reason) => scrubSecrets(reason, secretValues)) } : {}) };
   }
-  // A granted secret must not flow into tokens or account attributes.
+  // A granted secret must not flow into tokens or account attributes (masking would make them
+  // silently wrong, so the result is refused; free texts — deny and risk reasons — are masked).
   for (const secret of secretValues) {
     if (secret.length >= 8 && outJson.includes(JSON.stringify(secret).slice(1, -1))) throw new OutputError('result contains the value of a secret');
   }

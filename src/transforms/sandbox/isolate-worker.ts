@@ -20,6 +20,7 @@ import { performance } from 'node:perf_hooks';
 import ivm from 'isolated-vm';
 import { mapStack } from '../transform-compiler.js';
 import { OutputError, validateOutput } from '../transform-output.validator.js';
+import { scrubSecrets, scrubSecretsIn } from '../secret-scrubber.js';
 import type { HttpCapability } from '../transform-http.capability.js';
 import type { TransformRuntime } from './transform-runtime.js';
 import { CONTEXT_SURVIVES, type ActiveRun, type FailureKind, type LogLine, type RunFailure, type RunOutcome } from './sandbox-types.js';
@@ -125,9 +126,10 @@ export class IsolateWorker {
     const rt = this.rt;
     const context = await this.isolate.createContext();
     const slot: Slot = { context, entry: null, hostRef: null, run: null, runs: 0 };
-    slot.hostRef = new ivm.Reference((url: unknown, optionsJson: unknown) => {
+    slot.hostRef = new ivm.Reference(async (url: unknown, optionsJson: unknown) => {
       const run = slot.run;
-      return run ? run.http.getJson(run, url, optionsJson) : rt.http.getJson(null, url, optionsJson);
+      const envelope = await (run ? run.http.getJson(run, url, optionsJson) : rt.http.getJson(null, url, optionsJson));
+      return httpFailureMessage(envelope, url, run?.secretValues ?? rt.secretValues);
     });
     // Queued back to back; ivm runs them in order on this isolate's thread.
     context.global.setIgnored('__herald_host', slot.hostRef);
@@ -196,7 +198,7 @@ export class IsolateWorker {
           throw error;
         }
       }
-      slot.run = { deadline: job.deadline, httpCalls: 0, signal: abort.signal, http: job.http };
+      slot.run = { deadline: job.deadline, httpCalls: 0, signal: abort.signal, http: job.http, secretValues: job.secretValues };
       slot.runs++;
       // Both calls are queued now; FIFO on the isolate runs collect after invoke and after the
       // microtask checkpoint that follows it.
@@ -206,7 +208,7 @@ export class IsolateWorker {
       await invoke;
       result = this.interpret(job, await collect);
     } catch (error) {
-      result = this.classify(error, watchdogFired);
+      result = this.classify(job, error, watchdogFired);
     } finally {
       clearTimeout(watchdog);
       clearTimeout(wallTimer);
@@ -232,15 +234,14 @@ export class IsolateWorker {
     const lines: LogLine[] = [];
     for (const item of raw.slice(0, this.rt.limits.maxLogLines)) {
       if (typeof item !== 'string') continue;
-      let text = item;
-      // A secret never reaches the audit trail, even if the transform logs it.
-      for (const secret of job.secretValues) if (secret.length >= 4) text = text.split(JSON.stringify(secret).slice(1, -1)).join('[secret]');
+      let line: [unknown, unknown];
       try {
-        const [message, data] = JSON.parse(text) as [unknown, unknown];
-        lines.push({ message: String(message), data: data ?? null });
+        line = JSON.parse(item) as [unknown, unknown];
       } catch {
-        /* a malformed line is dropped */
+        continue; // a malformed line is dropped
       }
+      // A secret never reaches the audit trail, even if the transform logs it.
+      lines.push({ message: scrubSecrets(String(line[0]), job.secretValues), data: scrubSecretsIn(line[1] ?? null, job.secretValues) });
     }
     return lines;
   }
@@ -260,23 +261,24 @@ export class IsolateWorker {
       try {
         return { ok: true, output: validateOutput(JSON.stringify(parsed.out), rt.limits, job.secretValues), logs };
       } catch (error) {
-        if (error instanceof OutputError) return rt.failure({ kind: 'invalid_output', message: error.message }, logs);
+        if (error instanceof OutputError) return rt.failure({ kind: 'invalid_output', message: scrubSecrets(error.message, job.secretValues) }, logs);
         throw error;
       }
     }
     const kind = KNOWN_KINDS.has(parsed.kind as FailureKind) ? (parsed.kind as FailureKind) : 'error';
-    const failure: Omit<RunFailure, 'transform'> = { kind, message: typeof parsed.message === 'string' ? parsed.message : 'the transform failed' };
-    if (typeof parsed.name === 'string') failure.name = parsed.name;
-    if (typeof parsed.stack === 'string') Object.assign(failure, this.position(parsed.stack));
+    // Messages, names and stacks are the transform's text (a thrown error, a failed http.getJson).
+    const failure: Omit<RunFailure, 'transform'> = { kind, message: typeof parsed.message === 'string' ? scrubSecrets(parsed.message, job.secretValues) : 'the transform failed' };
+    if (typeof parsed.name === 'string') failure.name = scrubSecrets(parsed.name, job.secretValues);
+    if (typeof parsed.stack === 'string') Object.assign(failure, this.position(job, parsed.stack));
     return rt.failure(failure, logs);
   }
 
-  private position(stack: unknown): Partial<RunFailure> {
+  private position(job: Job, stack: unknown): Partial<RunFailure> {
     const { stack: mapped, top } = mapStack(this.rt.compiled, stack);
-    return { ...(mapped ? { stack: mapped } : {}), ...(top ? { file: top.file, line: top.line, column: top.column } : {}) };
+    return { ...(mapped ? { stack: scrubSecrets(mapped, job.secretValues) } : {}), ...(top ? { file: top.file, line: top.line, column: top.column } : {}) };
   }
 
-  private classify(error: unknown, watchdogFired: boolean): Outcome {
+  private classify(job: Job, error: unknown, watchdogFired: boolean): Outcome {
     const rt = this.rt;
     const message = String((error as Error)?.message ?? error);
     if (/memory limit/.test(message)) {
@@ -286,13 +288,13 @@ export class IsolateWorker {
       return rt.failure({ kind: 'wall_timeout', message: `exceeded the ${rt.limits.wallMs} ms wall-time budget (the isolate was disposed)` });
     }
     if (/Script execution timed out/.test(message)) {
-      return rt.failure({ kind: 'cpu_timeout', message: `exceeded ${rt.limits.cpuMs} ms of CPU time`, ...this.position((error as Error)?.stack) });
+      return rt.failure({ kind: 'cpu_timeout', message: `exceeded ${rt.limits.cpuMs} ms of CPU time`, ...this.position(job, (error as Error)?.stack) });
     }
     if (this.isolate.isDisposed || /disposed/i.test(message)) {
       return rt.failure({ kind: 'isolate_lost', message: 'the sandbox isolate was disposed during the run' });
     }
     // An error that escaped the runner, e.g. an unhandled rejection in user code.
-    return rt.failure({ kind: 'error', message: message.slice(0, 1000), ...this.position((error as Error)?.stack) });
+    return rt.failure({ kind: 'error', message: scrubSecrets(message, job.secretValues).slice(0, 1000), ...this.position(job, (error as Error)?.stack) });
   }
 
   private die(): void {
@@ -325,4 +327,22 @@ export class IsolateWorker {
       /* already disposed */
     }
   }
+}
+
+/**
+ * The isolate throws a failed http.getJson's `error` as is: the message (with the URL, which may
+ * carry a secret) is composed and scrubbed here. Success envelopes pass untouched.
+ */
+function httpFailureMessage(envelope: string, url: unknown, secrets: readonly string[]): string {
+  if (typeof envelope === 'string' && envelope.startsWith('{"ok":true')) return envelope;
+  let error = 'request failed';
+  try {
+    const parsed = JSON.parse(String(envelope)) as { error?: unknown };
+    if (typeof parsed.error === 'string') error = parsed.error;
+  } catch {
+    /* keep the generic text */
+  }
+  const shown = scrubSecrets(String(url), secrets);
+  const message = `http.getJson(${shown.length > 200 ? `${shown.slice(0, 200)}…` : shown}): ${scrubSecrets(error, secrets)}`;
+  return JSON.stringify({ ok: false, error: message });
 }

@@ -181,7 +181,7 @@ export function preludeSource(limits: PreludeLimits, { harden }: { harden: boole
         // Blocks this isolate (not Node) until the host promise settles; the CPU timer is paused.
         const envelope = apply(hostCall, host, [undefined, [url, stringify(o)]]);
         const r = parse(envelope);
-        if (!r.ok) throw new ErrorCtor('http.getJson(' + cut(url, 200) + '): ' + r.error);
+        if (!r.ok) throw new ErrorCtor(r.error); // "http.getJson(<url>): <why>", composed and secret-scrubbed by the host
         return r.body;
       },
     },

@@ -107,9 +107,10 @@ export interface RunOverrides {
   http?: HttpCapability;
 }
 
-/** What the host side of a running call knows: deadline, abort signal, HTTP capability. */
+/** What the host side of a running call knows: deadline, abort signal, HTTP capability, secrets to mask. */
 export interface ActiveRun extends RunState {
   http: HttpCapability;
+  secretValues: readonly string[];
 }
 
 /** Failures that burn a resource; repeated ones open the breaker and route the transform through the suspect lane. */
