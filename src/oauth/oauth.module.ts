@@ -15,7 +15,8 @@ import { AccountUpdater } from '../transforms/account-updates.js';
 import { LastIdentityStore } from '../transforms/last-identity.store.js';
 import { ConnectorRegistry } from '../connectors/connector.registry.js';
 import { ProviderHost } from './provider-host.js';
-import { UpstreamSessions, upstreamLogout } from './upstream-logout.js';
+import { upstreamLogout } from './upstream-logout.js';
+import { SessionUpstreams } from './session-upstreams.js';
 import { ROUTES } from './routes.js';
 import { InteractionController } from './interaction/interaction.controller.js';
 import { LoginService } from './interaction/login.service.js';
@@ -29,13 +30,13 @@ export const RISK_POLICY = Symbol('RISK_POLICY');
   controllers: [InteractionController, ConnectorRoutesController],
   providers: [
     {
-      provide: UpstreamSessions,
+      provide: SessionUpstreams,
       inject: [LOADED_CONFIG, DatabaseFlowStateStore],
-      useFactory: (loaded: LoadedConfig, flows: DatabaseFlowStateStore) => new UpstreamSessions(flows.scoped('upstream-session'), loaded.config.tokens.sessionTtl),
+      useFactory: (loaded: LoadedConfig, flows: DatabaseFlowStateStore) => new SessionUpstreams(flows.scoped('session-upstream'), loaded.config.tokens.sessionTtl),
     },
     {
       provide: ProviderHost,
-      inject: [LOADED_CONFIG, DataSource, KeyStore, UsersRepository, ClaimsService, AuditService, UpstreamSessions, ConnectorRegistry],
+      inject: [LOADED_CONFIG, DataSource, KeyStore, UsersRepository, ClaimsService, AuditService, SessionUpstreams, ConnectorRegistry],
       useFactory: (
         loaded: LoadedConfig,
         ds: DataSource,
@@ -43,7 +44,7 @@ export const RISK_POLICY = Symbol('RISK_POLICY');
         users: UsersRepository,
         claims: ClaimsService,
         audit: AuditService,
-        upstream: UpstreamSessions,
+        upstream: SessionUpstreams,
         connectors: ConnectorRegistry,
       ) =>
         new ProviderHost({
@@ -54,6 +55,7 @@ export const RISK_POLICY = Symbol('RISK_POLICY');
           claims,
           audit,
           extraParams: ['idp_hint'],
+          sessionUpstreams: upstream,
           routeMiddleware: [
             {
               path: `${ROUTES.end_session}/confirm`,

@@ -16,6 +16,7 @@ import { SettingsStore } from '../storage/settings.store.js';
 import { ExpiringKeysStore } from '../storage/expiring-keys.store.js';
 import { buildProvider, restoreRotatedRefreshToken } from './provider.factory.js';
 import { ROUTES } from './routes.js';
+import type { SessionUpstreams } from './session-upstreams.js';
 import { ResourcePolicy } from './resource-policy.js';
 import { JwtIntrospectionBridge } from './jwt-introspection.js';
 import { attachAuditListeners } from './provider-audit.js';
@@ -31,6 +32,8 @@ export interface ProviderHostDependencies {
   claims: ClaimsService;
   audit: AuditService;
   extraParams?: string[];
+  /** How each session signed in (connector restriction across SSO, single logout). */
+  sessionUpstreams?: SessionUpstreams;
   /** Koa middleware other modules add around one oidc-provider route (by exact path). */
   routeMiddleware?: Array<{ path: string; handle: KoaMiddleware }>;
 }
@@ -110,6 +113,7 @@ export class ProviderHost {
       claims: this.deps.claims,
       policy: this.policy,
       extraParams: this.deps.extraParams,
+      sessionUpstreams: this.deps.sessionUpstreams,
     });
     const bridge = new JwtIntrospectionBridge(config.issuer, signingKeys, this.expiringKeys);
     provider.registerGrantType(TOKEN_EXCHANGE_GRANT, tokenExchangeHandler(config, this.policy, bridge, this.deps.accounts) as any, TOKEN_EXCHANGE_PARAMS);

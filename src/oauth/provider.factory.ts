@@ -17,6 +17,7 @@ import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './pa
 import { RESERVED_CLAIMS } from '../claims/reserved-claims.js';
 import { saveAccessTokenShadow } from './jwt-introspection.js';
 import { ACT_CLAIM, PARENT_GRANT } from './grants/token-exchange.grant.js';
+import { interactionPolicyWithConnectorCheck, type SessionUpstreams } from './session-upstreams.js';
 
 export interface ProviderDependencies {
   config: HeraldConfig;
@@ -28,6 +29,8 @@ export interface ProviderDependencies {
   policy: ResourcePolicy;
   /** Extra interaction parameters Herald's login page understands. */
   extraParams?: string[];
+  /** How each session signed in; enables the per-client connector check across SSO. */
+  sessionUpstreams?: SessionUpstreams;
 }
 
 export function toClientMetadata(client: ClientConfig, policy: ResourcePolicy): ClientMetadata {
@@ -195,6 +198,7 @@ export function buildProvider(deps: ProviderDependencies): Provider {
     } as Configuration['enabledJWA'],
     interactions: {
       url: async (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      ...(deps.sessionUpstreams ? { policy: interactionPolicyWithConnectorCheck(deps.sessionUpstreams, clientsById) } : {}),
     },
     renderError: async (ctx, out, error) => {
       ctx.type = 'html';

@@ -5,56 +5,33 @@
  * returns it to the connector's logout endpoint and from there to where oidc-provider would have
  * sent it (the client's post_logout_redirect_uri, or Herald's signed-out page).
  *
- * The connector-private data of the last sign-in (SAML NameID and SessionIndex) is kept server
- * side per account, for as long as a Herald session lives.
+ * The connector-private data of the session's sign-in (SAML NameID and SessionIndex) is kept
+ * server side per Herald session (session-upstreams.ts).
  */
-import type { FlowStateStore, UpstreamIdentity } from '../connectors/connector.js';
 import type { ConnectorRegistry } from '../connectors/connector.registry.js';
+import type { SessionUpstreams } from './session-upstreams.js';
 import { ROUTES } from './routes.js';
-
-interface UpstreamSession {
-  connectorId: string;
-  subject: string;
-  private: Record<string, unknown>;
-}
-
-export class UpstreamSessions {
-  constructor(
-    private readonly store: FlowStateStore,
-    private readonly ttlSeconds: number,
-  ) {}
-
-  async remember(accountId: string, connectorId: string, identity: UpstreamIdentity): Promise<void> {
-    if (!identity.private) return;
-    const value: UpstreamSession = { connectorId, subject: identity.subject, private: identity.private };
-    await this.store.put(accountId, value as unknown as Record<string, unknown>, this.ttlSeconds);
-  }
-
-  async take(accountId: string): Promise<UpstreamSession | undefined> {
-    return (await this.store.take(accountId)) as UpstreamSession | undefined;
-  }
-}
 
 type LogoutContext = {
   method: string;
   path: string;
   status: number;
-  oidc?: { session?: { accountId?: string }; params?: { logout?: unknown } };
+  oidc?: { session?: { accountId?: string; uid?: string }; params?: { logout?: unknown } };
   response: { get(name: string): string };
   redirect(url: string): void;
 };
 
 /** Koa middleware (oidc-provider `use`) on the logout confirmation. */
-export function upstreamLogout(sessions: UpstreamSessions, connectors: ConnectorRegistry, log: (message: string, detail: Record<string, unknown>) => void) {
+export function upstreamLogout(sessions: SessionUpstreams, connectors: ConnectorRegistry, log: (message: string, detail: Record<string, unknown>) => void) {
   const confirmPath = `${ROUTES.end_session}/confirm`;
   return async (ctx: LogoutContext, next: () => Promise<void>): Promise<void> => {
     await next();
     if (ctx.method !== 'POST' || ctx.path !== confirmPath || ctx.status !== 303) return;
-    // The session object of this request still names its account after oidc-provider destroyed it.
-    const accountId = ctx.oidc?.session?.accountId;
-    if (!accountId || !ctx.oidc?.params?.logout) return;
-    const upstream = await sessions.take(accountId);
-    if (!upstream) return;
+    // The session object of this request still names its uid after oidc-provider destroyed it.
+    const sessionUid = ctx.oidc?.session?.uid;
+    if (!sessionUid || !ctx.oidc?.params?.logout) return;
+    const upstream = await sessions.take(sessionUid);
+    if (!upstream?.private) return;
     const connector = connectors.get(upstream.connectorId);
     const returnTo = ctx.response.get('location');
     try {

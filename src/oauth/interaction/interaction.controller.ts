@@ -15,7 +15,7 @@ import { ConnectorError, type Connector } from '../../connectors/connector.js';
 import { ClaimsService } from '../../claims/claims.service.js';
 import { UiService } from '../../ui/ui.service.js';
 import { ProviderHost } from '../provider-host.js';
-import { UpstreamSessions } from '../upstream-logout.js';
+import { UPSTREAM_RESULT_KEY, upstreamResult } from '../session-upstreams.js';
 import { LoginService } from './login.service.js';
 import { PendingLogins } from './pending-logins.js';
 import { consentPage, failurePage, loginPage, type ConsentScope } from './interaction-pages.js';
@@ -36,7 +36,6 @@ export class InteractionController {
     private readonly pending: PendingLogins,
     private readonly claims: ClaimsService,
     private readonly ui: UiService,
-    private readonly upstreamSessions: UpstreamSessions,
   ) {
     this.config = loaded.config;
   }
@@ -81,12 +80,14 @@ export class InteractionController {
     if (!connector) return this.finishWithError(details, req, res, 'access_denied', 'This sign-in method is no longer available.');
     const result = await this.login.complete(connector, outcome.identity, String(details.params.client_id));
     if (!result.ok) return this.finishWithError(details, req, res, result.oauthError, result.message);
-    // Kept for single logout towards the upstream (SAML SLO) when the user signs out of Herald.
-    await this.upstreamSessions.remember(result.accountId, connector.id, outcome.identity);
     await this.host.current.interactionFinished(
       req,
       res,
-      { login: { accountId: result.accountId, amr: result.amr, acr: result.acr, ts: result.authTime, remember: true } },
+      {
+        login: { accountId: result.accountId, amr: result.amr, acr: result.acr, ts: result.authTime, remember: true },
+        // How this session signed in: per-client connector restrictions and single logout.
+        [UPSTREAM_RESULT_KEY]: upstreamResult(connector.id, outcome.identity),
+      },
       { mergeWithLastSubmission: false },
     );
   }
