@@ -124,7 +124,10 @@ export class PrivacyService {
     return result;
   }
 
-  /** Strings that identify the person (looked for in audit data and in-flight sign-in state). */
+  /**
+   * Strings that identify the person (looked for in audit data and in-flight sign-in state, as
+   * whole tokens: see `IdentifierMatcher`).
+   */
   private identifiers(row: UserEntity, links: UserLinkEntity[]): string[] {
     const emails = Array.isArray(row.core?.emails) ? row.core.emails.map((e: any) => e?.value) : [];
     const values = [row.id, row.userName, row.email, row.externalId, ...emails, ...links.map((l) => l.upstreamSubject)];
@@ -146,7 +149,7 @@ export class PrivacyService {
     // Events still buffered in memory must be in the table before it is pseudonymized.
     await this.audit.flush();
     const links = await this.users.linksOf(userId);
-    const identifiers = this.identifiers(row, links);
+    const identifiers = new IdentifierMatcher(this.identifiers(row, links));
     const names = this.names(row);
     const pseudonym = `erased-${randomBytes(12).toString('hex')}`;
 
@@ -166,28 +169,43 @@ export class PrivacyService {
     return { ...result, pseudonym };
   }
 
-  private async scrubFlowStates(identifiers: string[], m: EntityManager): Promise<number> {
-    if (!identifiers.length) return 0;
+  private async scrubFlowStates(identifiers: IdentifierMatcher, m: EntityManager): Promise<number> {
+    if (!identifiers.values.length) return 0;
     const qb = m.getRepository(FlowStateEntity).createQueryBuilder('f');
-    identifiers.forEach((id, i) => qb.orWhere(`LOWER(f.value) LIKE :p${i} ESCAPE '!'`, { [`p${i}`]: likePattern(id) }));
-    const rows = await qb.getMany();
+    identifiers.values.forEach((id, i) => qb.orWhere(`LOWER(f.value) LIKE :p${i} ESCAPE '!'`, { [`p${i}`]: likePattern(id) }));
+    // LIKE is only a coarse pre-filter: someone else's sign-in may contain the identifier as a substring.
+    const rows = (await qb.getMany()).filter((r) => identifiers.mentionedIn(r.value));
     if (rows.length) await m.getRepository(FlowStateEntity).delete({ key: In(rows.map((r) => r.key)) });
     return rows.length;
   }
 
-  /** Replaces the person's id and identifying strings in audit events by the pseudonym. */
-  private async pseudonymizeAudit(userId: string, identifiers: string[], names: string[], pseudonym: string, m: EntityManager): Promise<number> {
-    const repo = m.getRepository(AuditEventEntity);
-    const qb = repo.createQueryBuilder('e').where('e.userId = :userId', { userId });
-    identifiers.forEach((id, i) => {
+  /**
+   * Audit events of the person: those about them (userId), and those whose reason or data
+   * mention one of their identifiers as a whole token. The LIKE conditions only narrow the rows
+   * read: `mike` is a substring of `mike.smith@…`, and that person's events are not this one's.
+   */
+  private async auditEventsOf(userId: string, identifiers: IdentifierMatcher, m: EntityManager): Promise<AuditEventEntity[]> {
+    const qb = m.getRepository(AuditEventEntity).createQueryBuilder('e').where('e.userId = :userId', { userId });
+    identifiers.values.forEach((id, i) => {
       qb.orWhere(`LOWER(e.data) LIKE :p${i} ESCAPE '!'`, { [`p${i}`]: likePattern(id) });
       qb.orWhere(`LOWER(e.reason) LIKE :p${i} ESCAPE '!'`);
     });
-    const events = await qb.getMany();
+    const candidates = await qb.orderBy('e.time', 'ASC').addOrderBy('e.id', 'ASC').getMany();
+    return candidates.filter((e) => e.userId === userId || identifiers.mentionedIn(e.reason) || identifiers.mentionedIn(e.data));
+  }
+
+  /** Replaces the person's id and identifying strings in audit events by the pseudonym. */
+  private async pseudonymizeAudit(userId: string, identifiers: IdentifierMatcher, names: string[], pseudonym: string, m: EntityManager): Promise<number> {
+    const repo = m.getRepository(AuditEventEntity);
+    const events = await this.auditEventsOf(userId, identifiers, m);
     for (const event of events) {
       const about = event.userId === userId;
-      const secrets = about ? [...identifiers, ...names] : identifiers;
-      const scrub = (text: string) => secrets.reduce((acc, s) => replaceInsensitive(acc, s, pseudonym), text);
+      // Identifiers are replaced only as whole tokens, so other people's values that contain them
+      // stay intact; names appear only in the person's own events and are replaced wherever they occur.
+      const scrub = (text: string) => {
+        const replaced = identifiers.replaceIn(text, pseudonym);
+        return about ? names.reduce((acc, s) => replaceInsensitive(acc, s, pseudonym), replaced) : replaced;
+      };
       await repo.update(
         { id: event.id },
         {
@@ -229,10 +247,7 @@ export class PrivacyService {
     const records = await this.oidcRecords(userId, m);
     const snapshots = await m.getRepository(ClaimSnapshotEntity).find({ where: { userId } });
     const providerValues = await m.getRepository(ClaimProviderValueEntity).find({ where: { userId } });
-    const identifiers = this.identifiers(row, links);
-    const qb = m.getRepository(AuditEventEntity).createQueryBuilder('e').where('e.userId = :userId', { userId });
-    identifiers.forEach((id, i) => qb.orWhere(`LOWER(e.data) LIKE :p${i} ESCAPE '!'`, { [`p${i}`]: likePattern(id) }));
-    const events = await qb.orderBy('e.time', 'ASC').getMany();
+    const events = await this.auditEventsOf(userId, new IdentifierMatcher(this.identifiers(row, links)), m);
 
     const others = await this.otherPeople(userId, events);
     const payloads = records.map((r) => ({ model: r.model, payload: parse(r.payload), row: r }));
@@ -313,6 +328,37 @@ export class PrivacyService {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A character that can be part of a user name or an email address (besides `.`). */
+const WORD = String.raw`[\p{L}\p{M}\p{N}_%+@-]`;
+
+/**
+ * Finds a person's identifiers in text as whole tokens: an identifier counts where it is not
+ * bordered by a character that could continue a user name or an email address, so `mike` does
+ * not occur in `mike.smith@corp.test` nor `al@x` in `hal@x`. A `.` after it counts as a border
+ * only when nothing such follows (`write to mike@x.test.`). Case-insensitive.
+ */
+export class IdentifierMatcher {
+  private readonly patterns: RegExp[];
+
+  constructor(readonly values: string[]) {
+    this.patterns = values.map(
+      (v) => new RegExp(String.raw`(?<![.]|${WORD})${v.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')}(?!${WORD})(?![.]+${WORD})`, 'giu'),
+    );
+  }
+
+  /** Whether a string, or any string (key or value) inside a JSON value, names the person. */
+  mentionedIn(value: unknown): boolean {
+    if (typeof value === 'string') return this.patterns.some((p) => value.search(p) >= 0);
+    if (Array.isArray(value)) return value.some((v) => this.mentionedIn(v));
+    if (value && typeof value === 'object') return Object.entries(value).some(([k, v]) => this.mentionedIn(k) || this.mentionedIn(v));
+    return false;
+  }
+
+  replaceIn(text: string, replacement: string): string {
+    return this.patterns.reduce((acc, p) => acc.replace(p, () => replacement), text);
+  }
+}
 
 function replaceInsensitive(text: string, needle: string, replacement: string): string {
   if (!needle) return text;
