@@ -15,7 +15,6 @@
  * Either way the last step is /interaction/<uid>/continue, where the interaction cookie must
  * match the browser that started the sign-in.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setGlobalConfig } from '@openid4vc/utils';
@@ -226,8 +225,7 @@ export class Openid4vpConnector implements Connector {
       const verified = await verifyAuthorizationResponse(body, tx.request, this.dcqlQuery, this.presentationContext(tx));
       const identity = walletIdentity(verified, this.config.subjectClaim);
       const until = Date.now() + (this.config.keyBindingMaxAgeSeconds + 2 * this.config.clockSkewSeconds) * 1000;
-      const digest = createHash('sha256').update(verified.presentation).digest('base64url');
-      if (!(await this.transactions.claimPresentation(digest, Math.max(until, tx.expiresAt)))) {
+      if (!(await this.transactions.claimPresentation(verified.credential.replayKey, Math.max(until, tx.expiresAt)))) {
         throw new PresentationRejected('replay', 'this presentation has already been accepted');
       }
       outcome = { kind: 'verified', interactionId: tx.interactionId, identity };

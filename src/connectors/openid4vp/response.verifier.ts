@@ -14,8 +14,6 @@ import { verifySdJwtVcPresentation, type PresentationContext, type VerifiedCrede
 export interface VerifiedResponse {
   credentialQueryId: string;
   credential: VerifiedCredential;
-  /** The presentation as received (for the once-only guard). */
-  presentation: string;
   /** The DCQL output: exactly the requested claims, as disclosed. */
   requestedClaims: Record<string, unknown>;
 }
@@ -44,7 +42,7 @@ export async function verifyAuthorizationResponse(
 
   const presentations = parsed.dcql.presentations as Record<string, unknown[]>;
   const input: Record<string, { credential_format: 'dc+sd-jwt'; vct: string; claims: Record<string, any>; cryptographic_holder_binding: boolean }[]> = {};
-  const verified: Record<string, Array<{ credential: VerifiedCredential; presentation: string }>> = {};
+  const verified: Record<string, VerifiedCredential[]> = {};
   for (const [queryId, entries] of Object.entries(presentations)) {
     const query = dcqlQuery.credentials.find((candidate) => candidate.id === queryId);
     if (!query) reject('dcql_unsatisfied', `the vp_token answers credential query "${queryId}", which was not asked`);
@@ -56,7 +54,7 @@ export async function verifyAuthorizationResponse(
     input[queryId] = [];
     for (const entry of entries) {
       const credential = await verifySdJwtVcPresentation(entry, { ...context, keyBindingRequired });
-      verified[queryId].push({ credential, presentation: entry as string });
+      verified[queryId].push(credential);
       input[queryId].push({
         credential_format: 'dc+sd-jwt',
         vct: credential.vct,
@@ -80,11 +78,9 @@ export async function verifyAuthorizationResponse(
   const match = result.credential_matches[queryId];
   if (!match?.success) reject('dcql_unsatisfied', `credential query "${queryId}" is not answered`);
   const valid = match.valid_credentials[0];
-  const chosen = verified[queryId]![valid.input_credential_index]!;
   return {
     credentialQueryId: queryId,
-    credential: chosen.credential,
-    presentation: chosen.presentation,
+    credential: verified[queryId]![valid.input_credential_index]!,
     requestedClaims: structuredClone(valid.claims.valid_claim_sets[0].output) as Record<string, unknown>,
   };
 }

@@ -54,6 +54,8 @@ export interface VerifiedCredential {
   holderKeyThumbprint?: string;
   /** Seconds since epoch of the KB-JWT, when bound. */
   presentedAt?: number;
+  /** What the once-only guard claims for this presentation (see `replayKeyOf`). */
+  replayKey: string;
 }
 
 export async function verifySdJwtVcPresentation(presentation: unknown, ctx: PresentationContext): Promise<VerifiedCredential> {
@@ -199,7 +201,22 @@ export async function verifySdJwtVcPresentation(presentation: unknown, ctx: Pres
     holderBound: !!kbPayload,
     holderKeyThumbprint,
     presentedAt: kbPayload?.iat,
+    replayKey: replayKeyOf(`${h64}.${p64}`, kbPayload?.nonce as string | undefined),
   };
+}
+
+/**
+ * "A presentation is accepted once", independent of how it is encoded. The signed bytes of the
+ * issuer JWT (header.payload) identify the credential; its signature does not (ECDSA signatures
+ * are malleable: (r, n − s) verifies too), nor do the order or the selection of disclosures. So:
+ *  - bearer (no KB-JWT): the credential itself, once — re-signed, reordered or with fewer
+ *    disclosures, a copy is still the same credential;
+ *  - key-bound: the credential in this transaction (the verified KB-JWT nonce), so the holder can
+ *    present it again in later transactions.
+ */
+function replayKeyOf(signedIssuerPart: string, kbNonce: string | undefined): string {
+  const parts = kbNonce === undefined ? ['bearer', signedIssuerPart] : ['kb', signedIssuerPart, kbNonce];
+  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url');
 }
 
 /** KB-JWT claim checks (RFC 9901 §7.3 and OpenID4VP B.3.6). */

@@ -283,6 +283,56 @@ describe('wallet sign-in attacks', () => {
       const replayed = await world.wallet.respond(request, { pid: [first.presentation] });
       expect(replayed).toMatchObject({ status: 400, body: { error_description: 'replay' } });
     });
+
+    /** A captured bearer presentation, posted into a new transaction as `rewrite` changes it. */
+    async function replayBearer(disclosed: string[], rewrite: (presentation: string) => string): Promise<WalletPost> {
+      const select = (_query: Record<string, any>, credential: StoredCredential): Selection => ({
+        credential,
+        disclosures: credential.disclosures.filter((d) => disclosed.includes(d.value[1] as string)),
+      });
+      const credential = await mint();
+      const first = await present(await beginSignIn(herald, client, 'wallet-bearer'), { credential, select, present: { kb: false } });
+      expect(first.post.status).toBe(200);
+      const request = await world.wallet.resolve((await beginSignIn(herald, client, 'wallet-bearer')).sameDevice!);
+      const copy = rewrite(first.presentation);
+      expect(copy).not.toBe(first.presentation);
+      return world.wallet.respond(request, { pid: [copy] });
+    }
+
+    test('a bearer presentation with the issuer signature re-encoded as (r, n − s), still valid, is refused as replay', async () => {
+      const P256_N = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
+      const malleate = (presentation: string) => {
+        const [jwt, ...rest] = presentation.split('~');
+        const [h, p, signature] = jwt!.split('.') as [string, string, string];
+        const bytes = Buffer.from(signature, 'base64url');
+        const s = BigInt(`0x${bytes.subarray(32).toString('hex')}`);
+        const flipped = Buffer.from((P256_N - s).toString(16).padStart(64, '0'), 'hex');
+        return [`${h}.${p}.${Buffer.concat([bytes.subarray(0, 32), flipped]).toString('base64url')}`, ...rest].join('~');
+      };
+      expect(await replayBearer(['given_name'], malleate)).toMatchObject({ status: 400, body: { error: 'invalid_request', error_description: 'replay' } });
+    });
+
+    test('a bearer presentation with its disclosures reordered, or some left out, is refused as replay', async () => {
+      const reorder = (presentation: string) => {
+        const [jwt, ...disclosures] = presentation.split('~').slice(0, -1);
+        return `${[jwt, ...disclosures.reverse()].join('~')}~`;
+      };
+      expect(await replayBearer(['given_name', 'family_name', 'birthdate'], reorder)).toMatchObject({ status: 400, body: { error_description: 'replay' } });
+      const givenNameOnly = (presentation: string) => {
+        const [jwt, ...disclosures] = presentation.split('~').slice(0, -1);
+        const kept = disclosures.filter((d) => JSON.parse(Buffer.from(d, 'base64url').toString())[1] === 'given_name');
+        return `${[jwt, ...kept].join('~')}~`;
+      };
+      expect(await replayBearer(['given_name', 'family_name'], givenNameOnly)).toMatchObject({ status: 400, body: { error_description: 'replay' } });
+    });
+
+    test('a key-bound credential is presented again in a later transaction', async () => {
+      const credential = await mint();
+      for (let i = 0; i < 2; i++) {
+        const { post } = await present(await beginSignIn(herald, client, 'wallet-hash'), { credential });
+        expect(post.status).toBe(200);
+      }
+    });
   });
 
   describe('collecting the result', () => {
