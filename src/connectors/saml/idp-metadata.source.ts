@@ -71,11 +71,24 @@ export class IdpMetadataSource {
   private async download(url: string): Promise<string> {
     let response: Response;
     try {
-      response = await fetch(url, { signal: AbortSignal.timeout(this.config.timeoutMs), headers: { accept: 'application/samlmetadata+xml, application/xml, text/xml' } });
+      // No redirects: the URL was vetted by config (unsigned metadata only over https or loopback);
+      // a redirect could take the download anywhere, e.g. to plain http.
+      response = await fetch(url, {
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.config.timeoutMs),
+        headers: { accept: 'application/samlmetadata+xml, application/xml, text/xml' },
+      });
     } catch (error) {
       throw new IdpMetadataError(`metadata download failed: ${(error as Error).message}`, { cause: error });
     }
-    if (!response.ok) throw new IdpMetadataError(`metadata download failed: HTTP ${response.status}`);
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new IdpMetadataError(`metadata download failed: HTTP ${response.status} redirect refused (configure the final metadata URL)`);
+    }
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new IdpMetadataError(`metadata download failed: HTTP ${response.status}`);
+    }
     const declared = Number(response.headers.get('content-length') ?? 0);
     if (declared > this.config.maxBytes) throw new IdpMetadataError(`metadata larger than ${this.config.maxBytes} bytes`);
     const chunks: Uint8Array[] = [];

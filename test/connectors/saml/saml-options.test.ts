@@ -1,11 +1,13 @@
 /**
  * Connector options end to end: the HTTP-POST binding for AuthnRequests, IdP settings read from
- * signed IdP metadata (and kept when a refresh brings tampered metadata), a connector whose
+ * signed IdP metadata (and kept when a refresh brings tampered metadata or is redirected), a connector whose
  * metadata is unreachable, the subject taken from a persistent attribute, SHA-1 as an explicit
  * opt-in, and an IdP without a logout endpoint.
  */
+import { createServer, type Server } from 'node:http';
 import { redeem } from '../../peers/client.js';
-import { DEFAULT_USER, certBody } from '../../peers/saml-idp.js';
+import { DEFAULT_USER, certBody, type SamlIdp } from '../../peers/saml-idp.js';
+import { freePort } from '../../support/ports.js';
 import { UsersRepository } from '../../../src/users/users.repository.js';
 import { ConnectorRegistry } from '../../../src/connectors/connector.registry.js';
 import type { SamlConnector } from '../../../src/connectors/saml/saml.connector.js';
@@ -18,8 +20,21 @@ const EMPLOYEE_NUMBER = 'urn:oid:2.16.840.1.113730.3.1.3';
 
 describe('SAML connector options', () => {
   let setup: Setup;
+  // Serves the IdP's unsigned metadata for p-redirect (loopback http), or redirects elsewhere.
+  const mirror = { idp: undefined as SamlIdp | undefined, redirect: false, redirectedHits: 0, server: undefined as Server | undefined, url: '' };
 
   beforeAll(async () => {
+    const port = await freePort();
+    mirror.url = `http://127.0.0.1:${port}`;
+    mirror.server = createServer((req, res) => {
+      if (req.url === '/elsewhere') {
+        mirror.redirectedHits++;
+        return res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' }).end(mirror.idp!.metadata());
+      }
+      if (mirror.redirect) return res.writeHead(302, { location: `${mirror.url}/elsewhere` }).end();
+      res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' }).end(mirror.idp!.metadata());
+    });
+    await new Promise<void>((resolve) => mirror.server!.listen(port, '127.0.0.1', resolve));
     setup = await startSetup({
       idpOptions: { requireSignedRequests: true },
       // The IdP publishes metadata signed by a federation key that Herald trusts.
@@ -33,6 +48,10 @@ describe('SAML connector options', () => {
           sp: { signing: keys.spSigning },
           idp: { entityId: idp.entityId, metadata: { url: idp.metadataUrl, signingCertificates: [keys.metadataSigner.certificate] } },
         },
+        'p-redirect': (() => {
+          mirror.idp = idp;
+          return { sp: { signing: keys.spSigning }, idp: { entityId: idp.entityId, metadata: { url: `${mirror.url}/metadata`, requireSignature: false } } };
+        })(),
         'p-unreachable': {
           idp: { entityId: idp.entityId, metadata: { url: `${idp.url}/no-such-metadata`, requireSignature: false } },
         },
@@ -42,7 +61,10 @@ describe('SAML connector options', () => {
       }),
     });
   });
-  afterAll(() => setup?.stop());
+  afterAll(async () => {
+    await setup?.stop();
+    await new Promise<void>((resolve) => (mirror.server ? mirror.server.close(() => resolve()) : resolve()));
+  });
 
   beforeEach(() => {
     setup.idp.settings = { sign: 'both' };
@@ -102,6 +124,19 @@ describe('SAML connector options', () => {
       const forged = await postToAcs(setup, await toIdpAnswer(setup, { connector: 'p-metadata' }));
       expect(forged.callback?.searchParams.get('code') ?? null).toBeNull();
       expect((await rejections(setup.herald)).at(-1)?.reason).toBe('signature_invalid');
+    });
+
+    test('a metadata download is never redirected: the refresh fails and the last good metadata stays', async () => {
+      const connector = setup.herald.app.get(ConnectorRegistry).get('p-redirect') as SamlConnector;
+      mirror.redirect = true;
+      try {
+        await expect(connector.refreshMetadata()).rejects.toThrow(/HTTP 302 redirect refused/);
+      } finally {
+        mirror.redirect = false;
+      }
+      expect(mirror.redirectedHits).toBe(0);
+      const result = await postToAcs(setup, await toIdpAnswer(setup, { connector: 'p-redirect' }));
+      expect(result.callback?.searchParams.get('code')).toBeTruthy();
     });
 
     test('a connector whose metadata cannot be loaded answers temporarily_unavailable, never a 500', async () => {
