@@ -129,7 +129,9 @@ export const clientSchema = z
     redirectUris: z
       .array(absoluteUrl)
       .default([])
-      .describe('Exact redirect URIs (compared character by character; no wildcards).'),
+      .describe(
+        'Exact redirect URIs (compared character by character; no wildcards). Clients with a custom-scheme URI are native apps: their loopback (127.0.0.1 / [::1]) URIs accept any port, as RFC 8252 §7.3 requires.',
+      ),
     postLogoutRedirectUris: z.array(absoluteUrl).default([]).describe('Where RP-initiated logout may return to.'),
     grantTypes: z
       .array(z.enum(GRANT_TYPES))

@@ -53,9 +53,10 @@ export interface LoginContext {
   loginHint?: string;
   /** Herald's own base URL, without trailing slash. */
   issuer: string;
-  /** Requested ACR values / prompt, for connectors that forward them. */
+  /** Requested ACR values / prompt / max_age, for connectors that forward them upstream. */
   acrValues?: string[];
   prompt?: string[];
+  maxAge?: number;
 }
 
 export type BeginResult =

@@ -24,8 +24,8 @@ describe('connector restrictions across single sign-on', () => {
         { id: 'corp-only', secret: SECRET, redirectUris: [REDIRECT], apis: ['trading'], firstParty: true, connectors: ['corp'] },
       ],
       connectors: [
-        { type: 'dev', id: 'partner', name: 'Partner', samples: { pat: { sub: 'p-pat', email: 'pat@partner.example', email_verified: true } } },
-        { type: 'dev', id: 'corp', name: 'Corp', samples: { ceo: { sub: 'corp-ceo', email: 'ceo@corp.example', email_verified: true } } },
+        { type: 'dev' as const, id: 'partner', name: 'Partner', samples: { pat: { sub: 'p-pat', email: 'pat@partner.example', email_verified: true } } as Record<string, Record<string, unknown>> },
+        { type: 'dev' as const, id: 'corp', name: 'Corp', samples: { ceo: { sub: 'corp-ceo', email: 'ceo@corp.example', email_verified: true } } as Record<string, Record<string, unknown>> },
       ],
       accountLinking: { byExternalId: ['partner', 'corp'] },
     }));

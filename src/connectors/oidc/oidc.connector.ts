@@ -114,6 +114,10 @@ export class OidcConnector implements Connector {
     if (this.config.forwardLoginHint && login.loginHint && !params.login_hint) params.login_hint = login.loginHint.slice(0, 256);
     // A client asking Herald to re-authenticate gets a fresh upstream sign-in too.
     if (login.prompt?.includes('login') && !params.prompt) params.prompt = 'login';
+    // max_age and acr_values travel upstream too: otherwise an upstream SSO answer with an old
+    // auth_time (or a weaker acr) could never satisfy what the client asked Herald for.
+    if (login.maxAge !== undefined && !params.max_age) params.max_age = String(login.maxAge);
+    if (login.acrValues?.length && !params.acr_values) params.acr_values = login.acrValues.join(' ');
     const url = oidc.buildAuthorizationUrl(configuration, params);
 
     const flow: FlowState = { interactionId: login.interactionId, clientId: login.clientId, nonce, verifier };

@@ -149,6 +149,7 @@ export class InteractionController {
         issuer: this.config.issuer,
         acrValues: typeof details.params.acr_values === 'string' ? details.params.acr_values.split(' ') : undefined,
         prompt: typeof details.params.prompt === 'string' ? details.params.prompt.split(' ') : undefined,
+        maxAge: details.params.max_age !== undefined && /^\d+$/.test(String(details.params.max_age)) ? Number(details.params.max_age) : undefined,
       });
       if (result.kind === 'redirect') {
         res.status(303).setHeader('location', result.url).setHeader('cache-control', 'no-store').end();

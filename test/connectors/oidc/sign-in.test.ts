@@ -126,6 +126,11 @@ describe('OIDC connector: brokered sign-in', () => {
     expect(second.code_challenge).not.toBe(first.code_challenge);
   });
 
+  test('prompt=login, max_age and acr_values asked of Herald travel to the IdP', async () => {
+    await signIn(app, idp, 'alice', { params: { idp_hint: 'acme', prompt: 'login', max_age: '60', acr_values: 'urn:example:loa:2' } });
+    expect(idp.lastAuthorizationRequest()!.params).toMatchObject({ prompt: 'login', max_age: '60', acr_values: 'urn:example:loa:2' });
+  });
+
   test('the upstream identity keeps the upstream sub, raw ID token and userinfo claims, amr, acr and auth_time', async () => {
     const { tokens } = await signInAndRedeem(app, idp, 'alice', { params: { idp_hint: 'acme' } });
     const link = await users.findLink('acme', ALICE.claims.sub);
