@@ -2,7 +2,8 @@
  * One outbound GET for data named by a credential (a status list URI is chosen by the issuer and
  * carried by the wallet): no redirects, a deadline for the whole exchange, a byte cap, and — unless
  * configured otherwise — https only and no connection to loopback, private or link-local
- * addresses (checked on the address actually resolved, so DNS tricks do not get around it).
+ * addresses (checked on the address actually resolved, so DNS tricks do not get around it; an IPv6
+ * address that carries an IPv4 one — mapped, NAT64, 6to4 — is judged by the IPv4 address).
  */
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
@@ -47,7 +48,9 @@ for (const [net, prefix] of [
   NON_PUBLIC.addSubnet(net, prefix, 'ipv4');
 }
 for (const [net, prefix] of [
-  ['::', 127],
+  ['::', 96], // unspecified, loopback and the deprecated IPv4-compatible ::a.b.c.d
+  ['64:ff9b:1::', 48], // local-use NAT64 (RFC 8215)
+  ['100::', 64], // discard-only
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],
@@ -55,19 +58,45 @@ for (const [net, prefix] of [
   NON_PUBLIC.addSubnet(net, prefix, 'ipv6');
 }
 
+/** The eight 16-bit groups of an IPv6 address that `isIP` accepted (zone id ignored). */
+function ipv6Groups(address: string): number[] {
+  let text = address.replace(/%.*$/, '');
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const words = (part: string) => (part ? part.split(':').map((group) => parseInt(group, 16)) : []);
+  const gap = text.indexOf('::');
+  if (gap === -1) return words(text);
+  const head = words(text.slice(0, gap));
+  const tail = words(text.slice(gap + 2));
+  return [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+}
+
+/**
+ * The IPv4 address an IPv6 address stands for, when the network hands it on to IPv4: IPv4-mapped
+ * (::ffff:0:0/96), IPv4-translated (::ffff:0:0:0/96), NAT64 (64:ff9b::/96) and 6to4 (2002::/16).
+ */
+function embeddedIpv4(g: number[]): string | undefined {
+  const v4 = (high: number, low: number) => `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+  const zero = (from: number, to: number) => g.slice(from, to).every((word) => word === 0);
+  if (zero(0, 5) && g[5] === 0xffff) return v4(g[6]!, g[7]!);
+  if (zero(0, 4) && g[4] === 0xffff && g[5] === 0) return v4(g[6]!, g[7]!);
+  if (g[0] === 0x64 && g[1] === 0xff9b && zero(2, 6)) return v4(g[6]!, g[7]!);
+  if (g[0] === 0x2002) return v4(g[1]!, g[2]!);
+  return undefined;
+}
+
 export function isNonPublicAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 4) return NON_PUBLIC.check(address, 'ipv4');
   if (family === 6) {
-    // IPv4-mapped addresses, dotted (::ffff:127.0.0.1) or hex (::ffff:7f00:1), are judged as IPv4.
-    const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    if (dotted) return NON_PUBLIC.check(dotted[1]!, 'ipv4');
-    const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
-    if (hex) {
-      const [high, low] = [parseInt(hex[1]!, 16), parseInt(hex[2]!, 16)];
-      return NON_PUBLIC.check(`${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`, 'ipv4');
-    }
-    return NON_PUBLIC.check(address, 'ipv6');
+    const groups = ipv6Groups(address);
+    if (groups.length !== 8 || groups.some((word) => !Number.isInteger(word) || word < 0 || word > 0xffff)) return true;
+    const ipv4 = embeddedIpv4(groups);
+    if (ipv4 !== undefined) return NON_PUBLIC.check(ipv4, 'ipv4');
+    return NON_PUBLIC.check(address.replace(/%.*$/, ''), 'ipv6');
   }
   return true;
 }

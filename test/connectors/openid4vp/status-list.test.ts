@@ -133,6 +133,25 @@ describe('token status list', () => {
     for (const address of ['8.8.8.8', '93.184.216.34', '2001:4860:4860::8888', '::ffff:8.8.8.8', '::ffff:808:808']) expect([address, isNonPublicAddress(address)]).toEqual([address, false]);
   });
 
+  test('IPv6 forms that carry an IPv4 address are judged by it; IPv4-compatible and local NAT64 are refused', () => {
+    const nonPublic = [
+      '0:0:0:0:0:ffff:7f00:1', // IPv4-mapped, written out
+      '::ffff:0:7f00:1', // IPv4-translated
+      '64:ff9b::7f00:1', // NAT64 (well-known prefix) to 127.0.0.1
+      '64:ff9b::127.0.0.1',
+      '64:ff9b::a9fe:a9fe', // → 169.254.169.254
+      '64:ff9b:0:0:0:0:a00:1', // → 10.0.0.1
+      '::7f00:1', // IPv4-compatible (deprecated), any
+      '::127.0.0.1',
+      '::808:808',
+      '64:ff9b:1::808:808', // local-use NAT64
+      '2002:7f00:1::1', // 6to4 of 127.0.0.1
+      'fe80::1%eth0',
+    ];
+    for (const address of nonPublic) expect([address, isNonPublicAddress(address)]).toEqual([address, true]);
+    for (const address of ['64:ff9b::808:808', '64:ff9b::8.8.8.8', '2002:808:808::1']) expect([address, isNonPublicAddress(address)]).toEqual([address, false]);
+  });
+
   describe('in a sign-in', () => {
     let herald: TestHerald;
     let app: ClientPeer;
