@@ -24,7 +24,7 @@ const loaded = validateConfig(
     scopes: { bench: { claims: [] } },
     clients: [{ id: CLIENT_ID, secret: CLIENT_SECRET, grantTypes: ['client_credentials'], apis: ['bench'] }],
     // Audit stays on as in production: JSON lines to stdout (discarded by the bench) and the DB.
-    audit: { log: true, database: true },
+    audit: { log: process.env.BENCH_AUDIT_LOG !== '0', database: process.env.BENCH_AUDIT_DB !== '0' },
   },
   { env: {} },
 );

@@ -20,6 +20,6 @@ export class AuditModule implements OnApplicationShutdown {
   constructor(private readonly audit: AuditService) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.audit.flush();
+    await this.audit.close();
   }
 }
