@@ -21,6 +21,7 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { ExpiringKeysStore } from '../storage/expiring-keys.store.js';
 import type { HeraldSigningKey } from '../tokens/signing-key.js';
+import type { AccountReader } from '../users/account-attributes.js';
 import { ROUTES } from './routes.js';
 
 const BODY_LIMIT = 56 * 1024;
@@ -40,6 +41,7 @@ export class JwtIntrospectionBridge {
     private readonly issuer: string,
     signingKeys: HeraldSigningKey[],
     private readonly revoked: ExpiringKeysStore,
+    private readonly accounts: AccountReader,
   ) {
     for (const key of signingKeys) this.publicKeys.set(key.kid!, key.keyObject());
   }
@@ -62,9 +64,9 @@ export class JwtIntrospectionBridge {
     if (token && looksLikeJwt(token)) {
       const verified = await this.verify(token);
       if (verified && !(await this.revoked.has(REVOKED_PREFIX + verified.jti))) {
-        const handle = await this.ensureShadow((ctx as unknown as { app: Provider }).app, verified);
-        body.token = handle ?? unknownHandle();
-        rewrittenJti = handle ? verified.jti : undefined;
+        const found = await this.ensureShadow((ctx as unknown as { app: Provider }).app, verified);
+        body.token = found?.handle ?? unknownHandle();
+        rewrittenJti = found ? verified.jti : undefined;
         rewrittenAudience = verified.payload.aud;
       } else {
         body.token = unknownHandle();
@@ -111,7 +113,8 @@ export class JwtIntrospectionBridge {
 
   /**
    * The payload of an active Herald access token: valid signature, not expired, not revoked,
-   * and — for user tokens — its grant still alive (its shadow record exists).
+   * and — for user tokens — its grant still alive (its shadow record exists) and its account
+   * active. The one check of Herald's own tokens (admin/SCIM APIs, userinfo, token exchange).
    */
   async verifyActive(provider: Provider, token: string): Promise<Record<string, any> | undefined> {
     return (await this.verifyActiveWithShadow(provider, token))?.payload;
@@ -122,10 +125,13 @@ export class JwtIntrospectionBridge {
     if (!looksLikeJwt(token)) return undefined;
     const verified = await this.verify(token);
     if (!verified || (await this.revoked.has(REVOKED_PREFIX + verified.jti))) return undefined;
-    const handle = await this.ensureShadow(provider, verified);
-    if (!handle) return undefined;
-    const shadow = (await provider.AccessToken.adapter.find(verified.jti)) as Record<string, any> | undefined;
-    return { payload: verified.payload, shadow };
+    const found = await this.ensureShadow(provider, verified);
+    if (!found) return undefined;
+    if (found.shadow) {
+      const account = await this.accounts.findById(String(verified.payload.sub));
+      if (!account?.active) return undefined;
+    }
+    return { payload: verified.payload, shadow: found.shadow };
   }
 
   private async verify(token: string): Promise<VerifiedAccessToken | undefined> {
@@ -144,15 +150,18 @@ export class JwtIntrospectionBridge {
     }
   }
 
-  /** Returns the handle oidc-provider finds the token by, or undefined if it is no longer valid. */
-  private async ensureShadow(provider: Provider, token: VerifiedAccessToken): Promise<string | undefined> {
+  /**
+   * The handle oidc-provider finds the token by (and a user token's shadow record), or
+   * undefined if the token is no longer valid.
+   */
+  private async ensureShadow(provider: Provider, token: VerifiedAccessToken): Promise<{ handle: string; shadow?: Record<string, any> } | undefined> {
     const existing = await provider.AccessToken.adapter.find(token.jti);
-    if (existing) return token.jti;
+    if (existing) return { handle: token.jti, shadow: existing as Record<string, any> };
     const { payload } = token;
     // A user token without its shadow has been revoked (its grant is gone).
     if (payload.sub !== payload.client_id) return undefined;
     const existingCc = await provider.ClientCredentials.adapter.find(token.jti);
-    if (existingCc) return token.jti;
+    if (existingCc) return { handle: token.jti };
     const { iss: _iss, sub: _sub, client_id: clientId, jti, iat, exp, aud, scope, cnf, ...extra } = payload;
     await provider.ClientCredentials.adapter.upsert(
       jti,
@@ -170,7 +179,7 @@ export class JwtIntrospectionBridge {
       } as any,
       Math.max(1, exp - Math.floor(Date.now() / 1000)),
     );
-    return jti;
+    return { handle: jti };
   }
 }
 

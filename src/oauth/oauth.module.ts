@@ -9,6 +9,8 @@ import { KeyStore } from '../tokens/key.store.js';
 import { UsersRepository } from '../users/users.repository.js';
 import { AccountLinker } from '../users/account-linker.js';
 import { DatabaseFlowStateStore } from '../connectors/flow-state.store.js';
+import { SettingsStore } from '../storage/settings.store.js';
+import { ExpiringKeysStore } from '../storage/expiring-keys.store.js';
 import { ConnectorRoutesController } from '../connectors/connector-routes.controller.js';
 import { TRANSFORM_RUNNER, type TransformRunner } from '../transforms/transform-runner.js';
 import { AccountUpdater } from '../transforms/account-updates.js';
@@ -36,7 +38,7 @@ export const RISK_POLICY = Symbol('RISK_POLICY');
     },
     {
       provide: ProviderHost,
-      inject: [LOADED_CONFIG, DataSource, KeyStore, UsersRepository, ClaimsService, AuditService, SessionUpstreams, ConnectorRegistry],
+      inject: [LOADED_CONFIG, DataSource, KeyStore, UsersRepository, ClaimsService, AuditService, SessionUpstreams, ConnectorRegistry, SettingsStore, ExpiringKeysStore],
       useFactory: (
         loaded: LoadedConfig,
         ds: DataSource,
@@ -46,6 +48,8 @@ export const RISK_POLICY = Symbol('RISK_POLICY');
         audit: AuditService,
         upstream: SessionUpstreams,
         connectors: ConnectorRegistry,
+        settings: SettingsStore,
+        expiringKeys: ExpiringKeysStore,
       ) =>
         new ProviderHost({
           config: loaded.config,
@@ -54,6 +58,8 @@ export const RISK_POLICY = Symbol('RISK_POLICY');
           accounts: users,
           claims,
           audit,
+          settings,
+          expiringKeys,
           extraParams: ['idp_hint'],
           sessionUpstreams: upstream,
           routeMiddleware: [

@@ -4,16 +4,15 @@
  * instance polls the key table and picks up the new keys within keys.refreshIntervalSeconds.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { KeyObject } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import type { DataSource } from 'typeorm';
 import type { HeraldConfig } from '../config/config.schema.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { ClaimsService } from '../claims/claims.service.js';
 import type { AccountReader } from '../users/account-attributes.js';
-import type { KeyStore } from '../tokens/key.store.js';
-import { SettingsStore } from '../storage/settings.store.js';
-import { ExpiringKeysStore } from '../storage/expiring-keys.store.js';
+import type { KeySnapshot, KeyStore } from '../tokens/key.store.js';
+import type { SettingsStore } from '../storage/settings.store.js';
+import type { ExpiringKeysStore } from '../storage/expiring-keys.store.js';
 import { buildProvider, restoreRotatedRefreshToken } from './provider.factory.js';
 import { ROUTES } from './routes.js';
 import type { SessionUpstreams } from './session-upstreams.js';
@@ -31,9 +30,11 @@ export interface ProviderHostDependencies {
   accounts: AccountReader;
   claims: ClaimsService;
   audit: AuditService;
-  extraParams?: string[];
+  settings: SettingsStore;
+  expiringKeys: ExpiringKeysStore;
+  extraParams: string[];
   /** How each session signed in (connector restriction across SSO, single logout). */
-  sessionUpstreams?: SessionUpstreams;
+  sessionUpstreams: SessionUpstreams;
   /** Koa middleware other modules add around one oidc-provider route (by exact path). */
   routeMiddleware?: Array<{ path: string; handle: KoaMiddleware }>;
 }
@@ -46,16 +47,11 @@ export class ProviderHost {
   private handler: Handler | undefined;
   private keyVersion = '';
   private timer: NodeJS.Timeout | undefined;
+  private currentBridge: JwtIntrospectionBridge | undefined;
   readonly policy: ResourcePolicy;
-  private readonly settings: SettingsStore;
-  private readonly expiringKeys: ExpiringKeysStore;
-  private readonly listeners: Array<(provider: Provider) => void> = [];
-  private verificationKeys = new Map<string, KeyObject>();
 
   constructor(private readonly deps: ProviderHostDependencies) {
     this.policy = new ResourcePolicy(deps.config);
-    this.settings = new SettingsStore(deps.dataSource);
-    this.expiringKeys = new ExpiringKeysStore(deps.dataSource);
   }
 
   async start(): Promise<void> {
@@ -79,31 +75,26 @@ export class ProviderHost {
   /** Node request handler for oidc-provider's routes; always the current instance. */
   readonly handle: Handler = (req, res) => this.handler!(req, res);
 
-  /** Subscribe to instance swaps (e.g. to re-register event listeners). */
-  onProvider(listener: (provider: Provider) => void): void {
-    this.listeners.push(listener);
-    if (this.provider) listener(this.provider);
-  }
-
-  /** Public key of a published signing key, for verifying Herald's own tokens. */
-  verificationKey(kid: string): KeyObject | undefined {
-    return this.verificationKeys.get(kid);
+  /** Verifies Herald's own access tokens against the current keys (see jwt-introspection.ts). */
+  get bridge(): JwtIntrospectionBridge {
+    if (!this.currentBridge) throw new Error('the authorization server is not started');
+    return this.currentBridge;
   }
 
   /** Rebuilds the provider if the key set changed in the database; returns whether it did. */
   async refreshKeys(): Promise<boolean> {
-    await this.deps.keyStore.prune();
-    const version = await this.deps.keyStore.version();
-    if (version === this.keyVersion) return false;
-    await this.rebuild();
+    const snapshot = await this.deps.keyStore.snapshot();
+    if (snapshot.version === this.keyVersion) return false;
+    await this.rebuild(snapshot);
     return true;
   }
 
-  private async rebuild(): Promise<void> {
+  private async rebuild(snapshot?: KeySnapshot): Promise<void> {
     const { config } = this.deps;
-    this.keyVersion = await this.deps.keyStore.version();
-    const signingKeys = await this.deps.keyStore.loadSigningKeys();
-    const cookieKeys = await this.settings.cookieKeys();
+    const keys = snapshot ?? (await this.deps.keyStore.snapshot());
+    this.keyVersion = keys.version;
+    const signingKeys = await this.deps.keyStore.loadSigningKeys(keys.rows);
+    const cookieKeys = await this.deps.settings.cookieKeys();
     const provider = buildProvider({
       config,
       dataSource: this.deps.dataSource,
@@ -115,8 +106,8 @@ export class ProviderHost {
       extraParams: this.deps.extraParams,
       sessionUpstreams: this.deps.sessionUpstreams,
     });
-    const bridge = new JwtIntrospectionBridge(config.issuer, signingKeys, this.expiringKeys);
-    provider.registerGrantType(TOKEN_EXCHANGE_GRANT, tokenExchangeHandler(config, this.policy, bridge, this.deps.accounts) as any, TOKEN_EXCHANGE_PARAMS);
+    const bridge = new JwtIntrospectionBridge(config.issuer, signingKeys, this.deps.expiringKeys, this.deps.accounts);
+    provider.registerGrantType(TOKEN_EXCHANGE_GRANT, tokenExchangeHandler(config, this.policy, bridge) as any, TOKEN_EXCHANGE_PARAMS);
     // One middleware in front of oidc-provider, dispatching by path: every extra Koa layer costs
     // on the token path, so only the routes that need Herald's additions get them.
     const byPath = new Map<string, KoaMiddleware>([
@@ -134,8 +125,7 @@ export class ProviderHost {
       providerSecurityHeaders(ctx);
     }) as any);
     attachAuditListeners(provider, this.deps.audit, bridge);
-    for (const listener of this.listeners) listener(provider);
-    this.verificationKeys = new Map(signingKeys.map((key) => [key.kid!, key.keyObject()]));
+    this.currentBridge = bridge;
     this.provider = provider;
     this.handler = provider.callback() as unknown as Handler;
   }

@@ -24,6 +24,21 @@ export interface KeyInfo {
   retireAt: number | null;
 }
 
+export interface KeySnapshot {
+  version: string;
+  /** Published keys (not yet retired). */
+  rows: SigningKeyEntity[];
+  /** Keys deleted by this snapshot because their retirement time passed. */
+  pruned: string[];
+}
+
+function fingerprint(keys: Array<Pick<SigningKeyEntity, 'kid' | 'supersededAt'>>): string {
+  return keys
+    .map((key) => `${key.kid}:${key.supersededAt ?? ''}`)
+    .sort()
+    .join(',');
+}
+
 export class KeyStore {
   private readonly repo: Repository<SigningKeyEntity>;
 
@@ -76,11 +91,20 @@ export class KeyStore {
     return { created, retiring };
   }
 
+  /**
+   * One read of the key table: deletes keys past their retirement and returns the published ones
+   * with their fingerprint (what an instance polls to notice a rotation made elsewhere).
+   */
+  async snapshot(now = Date.now()): Promise<KeySnapshot> {
+    const rows = await this.repo.find();
+    const pruned = rows.filter((key) => key.retireAt !== null && key.retireAt <= now).map((key) => key.kid);
+    if (pruned.length) await this.repo.delete(pruned.map((kid) => ({ kid })));
+    const live = rows.filter((key) => !pruned.includes(key.kid));
+    return { version: fingerprint(live), rows: live, pruned };
+  }
+
   async prune(now = Date.now()): Promise<string[]> {
-    const keys = await this.repo.find();
-    const expired = keys.filter((key) => key.retireAt !== null && key.retireAt <= now).map((key) => key.kid);
-    if (expired.length) await this.repo.delete(expired.map((kid) => ({ kid })));
-    return expired;
+    return (await this.snapshot(now)).pruned;
   }
 
   async list(): Promise<KeyInfo[]> {
@@ -98,22 +122,18 @@ export class KeyStore {
 
   /** A fingerprint of the key set; instances compare it to notice a rotation made elsewhere. */
   async version(): Promise<string> {
-    const keys = await this.repo.find({ select: { kid: true, supersededAt: true } });
-    return keys
-      .map((key) => `${key.kid}:${key.supersededAt ?? ''}`)
-      .sort()
-      .join(',');
+    return fingerprint(await this.repo.find({ select: { kid: true, supersededAt: true } }));
   }
 
   /**
    * Published keys as signing keys for oidc-provider, newest first within each algorithm so
    * that the newest key is the one that signs.
    */
-  async loadSigningKeys(): Promise<HeraldSigningKey[]> {
+  async loadSigningKeys(rows?: SigningKeyEntity[]): Promise<HeraldSigningKey[]> {
     // Loaded lazily: the CLI's key commands should not pull in oidc-provider.
     const { HeraldSigningKey } = await import('./signing-key.js');
     const now = Date.now();
-    const keys = (await this.repo.find())
+    const keys = (rows ?? (await this.repo.find()))
       .filter((key) => key.retireAt === null || key.retireAt > now)
       .sort((a, b) => {
         // Active keys before retiring ones; among equals, the newest first.

@@ -17,7 +17,6 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { HeraldConfig } from '../../config/config.schema.js';
 import type { JwtIntrospectionBridge } from '../jwt-introspection.js';
 import type { ResourcePolicy } from '../resource-policy.js';
-import type { AccountReader } from '../../users/account-attributes.js';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
@@ -39,7 +38,7 @@ export const ACT_CLAIM = Symbol('herald.act');
 /** The subject token's grant: revoking it (logout, refresh reuse) ends the delegated token too. */
 export const PARENT_GRANT = Symbol('herald.parent-grant');
 
-export function tokenExchangeHandler(config: HeraldConfig, policy: ResourcePolicy, bridge: JwtIntrospectionBridge, accounts: AccountReader) {
+export function tokenExchangeHandler(config: HeraldConfig, policy: ResourcePolicy, bridge: JwtIntrospectionBridge) {
   const clients = new Map(config.clients.map((client) => [client.id, client]));
 
   return async function handleTokenExchange(ctx: KoaContextWithOIDC): Promise<void> {
@@ -89,11 +88,8 @@ export function tokenExchangeHandler(config: HeraldConfig, policy: ResourcePolic
     }
 
     const provider = ctx.oidc.provider;
+    // The bridge already refused subjects whose account is deactivated.
     const userBound = subject.sub !== subject.client_id;
-    if (userBound) {
-      const account = await accounts.findById(subject.sub);
-      if (!account?.active) throw new errors.InvalidGrant('the subject is no longer active');
-    }
     // Never outlive the subject token: a chain of exchanges cannot extend a delegation.
     const expiresIn = Math.max(1, Math.min(target.accessTokenTtl, Number(subject.exp) - Math.floor(Date.now() / 1000)));
     const token = userBound
